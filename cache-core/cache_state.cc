@@ -1,0 +1,487 @@
+// Copyright 2026 The tokencache Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cache-core/cache_state.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "cache-core/record_key.h"
+#include "cache-core/rules.h"
+
+namespace tokencache {
+namespace internal {
+namespace {
+
+thread_local std::uint64_t record_visits = 0;
+
+// Key buffer reused by lookups on this thread, so that the hot path does not
+// allocate once it has warmed up.
+std::string& ScratchKey() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
+template <typename T>
+const T* As(const Record& record) {
+  return std::get_if<T>(&record.entity);
+}
+
+const std::string& EnvironmentOf(const Entity& entity) {
+  return std::visit(
+      [](const auto& e) -> const std::string& { return e.environment; },
+      entity);
+}
+
+int StateRank(LookupState state) {
+  switch (state) {
+    case LookupState::kValid: return 3;
+    case LookupState::kRefreshDue: return 2;
+    case LookupState::kExpired: return 1;
+    case LookupState::kNotFound: return 0;
+  }
+  return 0;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+// Whether `incoming` should replace `existing` of the same identity.
+bool IncomingWins(const Entity& incoming, const Entity& existing) {
+  if (const auto* in = std::get_if<AccessToken>(&incoming)) {
+    return in->cached_at >= std::get<AccessToken>(existing).cached_at;
+  }
+  if (const auto* in = std::get_if<RefreshToken>(&incoming)) {
+    return in->last_modification_time >=
+           std::get<RefreshToken>(existing).last_modification_time;
+  }
+  return true;
+}
+
+ExtraFields& ExtrasOf(Entity& entity) {
+  return std::visit([](auto& e) -> ExtraFields& { return e.extra; }, entity);
+}
+
+const ExtraFields& ExtrasOf(const Entity& entity) {
+  return std::visit(
+      [](const auto& e) -> const ExtraFields& { return e.extra; }, entity);
+}
+
+// Tenant profiles are a set keyed by tenant id: keep the winner's, add the
+// loser's other tenants.
+void MergeTenantProfiles(Account* into, const Account& from) {
+  for (const TenantProfile& profile : from.tenant_profiles) {
+    const bool known = std::any_of(
+        into->tenant_profiles.begin(), into->tenant_profiles.end(),
+        [&](const TenantProfile& p) {
+          return EqualsIgnoreCase(p.tenant_id, profile.tenant_id);
+        });
+    if (!known) into->tenant_profiles.push_back(profile);
+  }
+}
+
+}  // namespace
+
+void MergeExtras(ExtraFields* into, const ExtraFields& from) {
+  for (const ExtraField& field : from) {
+    const bool present =
+        std::any_of(into->begin(), into->end(), [&](const ExtraField& f) {
+          return f.name == field.name;
+        });
+    if (!present) into->push_back(field);
+  }
+}
+
+std::uint64_t RecordVisitsOnThisThread() { return record_visits; }
+
+std::string RecordKeyOf(const Entity& entity) {
+  return std::visit([](const auto& e) { return RecordKey(e); }, entity);
+}
+
+Record MakeRecord(Entity entity) {
+  Record record;
+  record.env_group = EnvironmentGroupKey(EnvironmentOf(entity));
+  if (const auto* at = std::get_if<AccessToken>(&entity)) {
+    record.scopes = NormalizeScopes(at->target);
+    record.token_type = NormalizeTokenType(at->token_type);
+  }
+  record.entity = std::move(entity);
+  return record;
+}
+
+// ---------------------------------------------------------------- scans
+
+void CacheState::ScanPrefix(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, const Record&)>& fn) const {
+  for (auto it = records_.lower_bound(prefix);
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    ++record_visits;
+    if (!fn(it->first, it->second)) return;
+  }
+}
+
+const Record* CacheState::Find(std::string_view key) const {
+  auto it = records_.find(key);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+AccessTokenLookup CacheState::FindAccessToken(
+    const AccessTokenQuery& query, UnixSeconds now,
+    std::chrono::seconds buffer) const {
+  AccessTokenLookup result;
+  std::string& prefix = ScratchKey();
+  AccessTokenPrefix(&prefix, query.home_account_id, query.client_id,
+                    query.realm, query.user_assertion_hash);
+  const std::string_view group = EnvironmentGroupView(query.environment);
+
+  const AccessToken* best = nullptr;
+  LookupState best_state = LookupState::kNotFound;
+  for (auto it = records_.lower_bound(std::string_view(prefix));
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    ++record_visits;
+    const Record& record = it->second;
+    const AccessToken* token = As<AccessToken>(record);
+    // Partition, client and realm are equal by construction of the prefix
+    // (the key holds them lower-cased); the rest is checked here.
+    if (token == nullptr) continue;
+    if (!EqualsIgnoreCase(record.env_group, group)) continue;
+    if (!TokenTypesEqual(record.token_type, query.token_type)) continue;
+    if (!EqualsIgnoreCase(token->key_id, query.key_id)) continue;
+    if (!ComponentsEqual(token->additional_key_components,
+                         query.additional_key_components)) {
+      continue;
+    }
+    if (!ScopesSatisfy(record.scopes, query.scopes)) continue;
+    ++result.match_count;
+    const LookupState state = AccessTokenState(*token, now, buffer);
+    // Several matches happen only when a writer skipped the
+    // intersecting-scope cleanup. Prefer a usable token, then the newest.
+    if (best == nullptr || StateRank(state) > StateRank(best_state) ||
+        (state == best_state && token->cached_at > best->cached_at)) {
+      best = token;
+      best_state = state;
+    }
+  }
+  result.state = best_state;
+  if (best_state == LookupState::kValid ||
+      best_state == LookupState::kRefreshDue) {
+    result.token = *best;
+  }
+  return result;
+}
+
+FociMembership CacheState::Membership(std::string_view client_id,
+                                      std::string_view environment) const {
+  std::string& prefix = ScratchKey();
+  prefix = "m|am|";
+  AppendKeyComponent(&prefix, client_id, /*lower=*/true);
+  prefix.push_back('|');
+  const std::string_view group = EnvironmentGroupView(environment);
+  FociMembership membership = FociMembership::kUnknown;
+  for (auto it = records_.lower_bound(std::string_view(prefix));
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    ++record_visits;
+    const AppMetadata* metadata = As<AppMetadata>(it->second);
+    if (metadata == nullptr ||
+        !EqualsIgnoreCase(it->second.env_group, group)) {
+      continue;
+    }
+    if (!metadata->family_id.empty()) return FociMembership::kMember;
+    membership = FociMembership::kNotMember;
+  }
+  return membership;
+}
+
+RefreshTokenLookup CacheState::FindRefreshToken(
+    const RefreshTokenQuery& query) const {
+  RefreshTokenLookup result;
+  std::string& prefix = ScratchKey();
+  prefix.clear();
+  AppendPartition(&prefix, query.home_account_id, query.client_id,
+                  /*realm=*/{}, query.user_assertion_hash);
+  prefix.append("rt|");
+  const std::string_view group = EnvironmentGroupView(query.environment);
+  const RefreshToken* app = nullptr;
+  const RefreshToken* family = nullptr;
+  // Among equals (several aliases written by other libraries), the most
+  // recently modified wins, as PY tries newest first.
+  auto newer = [](const RefreshToken* current, const RefreshToken& candidate) {
+    return current == nullptr ||
+           candidate.last_modification_time > current->last_modification_time;
+  };
+  for (auto it = records_.lower_bound(std::string_view(prefix));
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    ++record_visits;
+    const RefreshToken* token = As<RefreshToken>(it->second);
+    if (token == nullptr || !EqualsIgnoreCase(it->second.env_group, group)) {
+      continue;
+    }
+    if (token->family_id.empty()) {
+      if (EqualsIgnoreCase(token->client_id, query.client_id) &&
+          newer(app, *token)) {
+        app = token;
+      }
+    } else if (token->family_id == "1" && newer(family, *token)) {
+      family = token;
+    }
+  }
+  if (app != nullptr) result.app_token = *app;
+  if (family != nullptr) result.family_token = *family;
+  result.membership = Membership(query.client_id, query.environment);
+  return result;
+}
+
+std::optional<IdToken> CacheState::FindIdToken(
+    const IdTokenQuery& query) const {
+  std::string& prefix = ScratchKey();
+  prefix.clear();
+  AppendPartition(&prefix, query.home_account_id, query.client_id,
+                  query.realm, /*user_assertion_hash=*/{});
+  prefix.append("id|");
+  AppendKeyComponent(&prefix, query.client_id, /*lower=*/true);
+  prefix.push_back('|');
+  if (!query.realm.empty()) {
+    AppendKeyComponent(&prefix, query.realm, /*lower=*/true);
+    prefix.push_back('|');
+  }
+  const std::string_view group = EnvironmentGroupView(query.environment);
+  const std::string_view home_tenant = HomeTenantOf(query.home_account_id);
+  const IdToken* best = nullptr;
+  for (auto it = records_.lower_bound(std::string_view(prefix));
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    ++record_visits;
+    const IdToken* token = As<IdToken>(it->second);
+    if (token == nullptr || !EqualsIgnoreCase(it->second.env_group, group)) {
+      continue;
+    }
+    if (best == nullptr) best = token;
+    if (query.realm.empty() && EqualsIgnoreCase(token->realm, home_tenant)) {
+      best = token;
+      break;
+    }
+    if (!query.realm.empty()) break;
+  }
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+std::vector<Account> CacheState::GetAccounts(
+    const AccountFilter& filter) const {
+  std::vector<Account> out;
+  auto consider = [&](const Record& record) {
+    const Account* account = As<Account>(record);
+    if (account == nullptr) return;
+    if (!filter.home_account_id.empty() &&
+        !EqualsIgnoreCase(account->home_account_id, filter.home_account_id)) {
+      return;
+    }
+    if (!filter.environment.empty() &&
+        !EqualsIgnoreCase(record.env_group,
+                          EnvironmentGroupView(filter.environment))) {
+      return;
+    }
+    if (!filter.realm.empty() &&
+        !EqualsIgnoreCase(account->realm, filter.realm)) {
+      return;
+    }
+    if (!filter.username.empty() &&
+        !EqualsIgnoreCase(account->username, filter.username)) {
+      return;
+    }
+    if (!filter.with_refresh_token_for_client.empty()) {
+      RefreshTokenQuery rt_query;
+      rt_query.home_account_id = account->home_account_id;
+      rt_query.environment = account->environment;
+      rt_query.client_id = filter.with_refresh_token_for_client;
+      const RefreshTokenLookup rts = FindRefreshToken(rt_query);
+      if (!rts.app_token.has_value() && !rts.family_token.has_value()) return;
+    }
+    out.push_back(*account);
+  };
+  for (const std::string& key : account_keys_) {
+    ++record_visits;
+    const Record* record = Find(key);
+    if (record != nullptr) consider(*record);
+  }
+  return out;
+}
+
+CacheSnapshot CacheState::Export() const {
+  CacheSnapshot snapshot;
+  for (const auto& [key, record] : records_) {
+    std::visit(
+        [&snapshot](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, AccessToken>) {
+            snapshot.access_tokens.push_back(e);
+          } else if constexpr (std::is_same_v<T, RefreshToken>) {
+            snapshot.refresh_tokens.push_back(e);
+          } else if constexpr (std::is_same_v<T, IdToken>) {
+            snapshot.id_tokens.push_back(e);
+          } else if constexpr (std::is_same_v<T, Account>) {
+            snapshot.accounts.push_back(e);
+          } else {
+            snapshot.app_metadata.push_back(e);
+          }
+        },
+        record.entity);
+  }
+  snapshot.unknown_sections = unknown_sections_;
+  return snapshot;
+}
+
+// ------------------------------------------------------------ mutations
+
+void CacheState::Remember(const std::string& key) {
+  changed_ = true;
+  if (!journaling_) return;
+  const Record* old = Find(key);
+  journal_.emplace_back(key, old == nullptr ? std::nullopt
+                                            : std::optional<Record>(*old));
+}
+
+void CacheState::Put(std::string key, Record record) {
+  Remember(key);
+  if (std::holds_alternative<Account>(record.entity)) {
+    account_keys_.insert(key);
+  }
+  records_.insert_or_assign(std::move(key), std::move(record));
+}
+
+void CacheState::Erase(std::string_view key) {
+  auto it = records_.find(key);
+  if (it == records_.end()) return;
+  Remember(it->first);
+  auto account = account_keys_.find(key);
+  if (account != account_keys_.end()) account_keys_.erase(account);
+  records_.erase(it);
+}
+
+void CacheState::Upsert(Entity entity) {
+  std::string key = RecordKeyOf(entity);
+  if (const Record* old = Find(key)) {
+    MergeExtras(&ExtrasOf(entity), ExtrasOf(old->entity));
+    if (auto* account = std::get_if<Account>(&entity)) {
+      MergeTenantProfiles(account, std::get<Account>(old->entity));
+    }
+  }
+  Put(std::move(key), MakeRecord(std::move(entity)));
+}
+
+void CacheState::MergeIncoming(Entity incoming) {
+  std::string key = RecordKeyOf(incoming);
+  const Record* old = Find(key);
+  if (old == nullptr) {
+    Put(std::move(key), MakeRecord(std::move(incoming)));
+    return;
+  }
+  Entity winner = incoming;
+  Entity loser = old->entity;
+  if (!IncomingWins(incoming, old->entity)) std::swap(winner, loser);
+  MergeExtras(&ExtrasOf(winner), ExtrasOf(loser));
+  if (auto* account = std::get_if<Account>(&winner)) {
+    MergeTenantProfiles(account, std::get<Account>(loser));
+  }
+  Put(std::move(key), MakeRecord(std::move(winner)));
+}
+
+void CacheState::Import(const CacheSnapshot& snapshot) {
+  for (const Account& e : snapshot.accounts) MergeIncoming(e);
+  for (const AccessToken& e : snapshot.access_tokens) MergeIncoming(e);
+  for (const RefreshToken& e : snapshot.refresh_tokens) MergeIncoming(e);
+  for (const IdToken& e : snapshot.id_tokens) MergeIncoming(e);
+  for (const AppMetadata& e : snapshot.app_metadata) MergeIncoming(e);
+  if (snapshot.unknown_sections.empty()) return;
+  changed_ = true;
+  if (journaling_ && !journal_sections_.has_value()) {
+    journal_sections_ = unknown_sections_;
+  }
+  for (const ExtraField& section : snapshot.unknown_sections) {
+    auto it = std::find_if(
+        unknown_sections_.begin(), unknown_sections_.end(),
+        [&](const ExtraField& f) { return f.name == section.name; });
+    if (it == unknown_sections_.end()) {
+      unknown_sections_.push_back(section);
+    } else {
+      it->json_value = section.json_value;
+    }
+  }
+}
+
+std::size_t CacheState::RemoveAccount(std::string_view home_account_id) {
+  if (home_account_id.empty()) return 0;
+  std::vector<std::string> doomed;
+  const std::string prefix = AccountPartitionPrefix(home_account_id);
+  for (auto it = records_.lower_bound(std::string_view(prefix));
+       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+    doomed.push_back(it->first);
+  }
+  // On-behalf-of tokens live in the assertion's partition but may name
+  // the user; they belong to the account too.
+  for (auto it = records_.lower_bound(std::string_view("o|"));
+       it != records_.end() && StartsWith(it->first, "o|"); ++it) {
+    const std::string& home = std::visit(
+        [](const auto& e) -> const std::string& {
+          if constexpr (std::is_same_v<std::decay_t<decltype(e)>,
+                                       AppMetadata>) {
+            static const std::string kNone;
+            return kNone;
+          } else {
+            return e.home_account_id;
+          }
+        },
+        it->second.entity);
+    if (EqualsIgnoreCase(home, home_account_id)) doomed.push_back(it->first);
+  }
+  for (const std::string& key : doomed) Erase(key);
+  return doomed.size();
+}
+
+bool CacheState::RemoveRefreshToken(const RefreshToken& token) {
+  const std::string key = RecordKey(token);
+  if (Find(key) == nullptr) return false;
+  Erase(key);
+  return true;
+}
+
+// -------------------------------------------------------------- journal
+
+void CacheState::BeginJournal() {
+  journaling_ = true;
+  changed_ = false;
+  journal_.clear();
+  journal_sections_.reset();
+}
+
+void CacheState::CommitJournal() {
+  journaling_ = false;
+  journal_.clear();
+  journal_sections_.reset();
+}
+
+void CacheState::RollbackJournal() {
+  journaling_ = false;
+  for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
+    if (it->second.has_value()) {
+      if (std::holds_alternative<Account>(it->second->entity)) {
+        account_keys_.insert(it->first);
+      }
+      records_.insert_or_assign(it->first, std::move(*it->second));
+    } else {
+      auto account = account_keys_.find(it->first);
+      if (account != account_keys_.end()) account_keys_.erase(account);
+      records_.erase(it->first);
+    }
+  }
+  if (journal_sections_.has_value()) {
+    unknown_sections_ = std::move(*journal_sections_);
+  }
+  journal_.clear();
+  journal_sections_.reset();
+  changed_ = false;
+}
+
+}  // namespace internal
+}  // namespace tokencache

@@ -1,0 +1,172 @@
+// Copyright 2026 The tokencache Authors.
+// SPDX-License-Identifier: Apache-2.0
+
+#include "cache-core/record_key.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "cache-core/rules.h"
+
+namespace tokencache {
+namespace internal {
+namespace {
+
+bool NeedsEscape(unsigned char c) {
+  return c <= 0x20 || c == 0x7f || c == '%' || c == '|' || c == ',' ||
+         c == '=';
+}
+
+void AppendSeparator(std::string* out) { out->push_back('|'); }
+
+void AppendScopeSet(std::string* out, std::string_view target) {
+  const std::vector<std::string> scopes = NormalizeScopes(target);
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    if (i > 0) out->push_back(' ');
+    AppendKeyComponent(out, scopes[i], /*lower=*/false);
+  }
+}
+
+void AppendComponents(std::string* out, const StringPairs& pairs) {
+  StringPairs sorted = pairs;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendKeyComponent(out, sorted[i].first, /*lower=*/false);
+    out->push_back('=');
+    AppendKeyComponent(out, sorted[i].second, /*lower=*/false);
+  }
+}
+
+void AppendEnvironment(std::string* out, std::string_view environment) {
+  AppendKeyComponent(out, EnvironmentGroupView(environment), /*lower=*/true);
+}
+
+}  // namespace
+
+void AppendKeyComponent(std::string* out, std::string_view component,
+                        bool lower) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char raw : component) {
+    const char ch = lower ? ToLowerAscii(raw) : raw;
+    const auto c = static_cast<unsigned char>(ch);
+    if (NeedsEscape(c)) {
+      out->push_back('%');
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0x0f]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+void AppendPartition(std::string* out, std::string_view home_account_id,
+                     std::string_view client_id, std::string_view realm,
+                     std::string_view user_assertion_hash) {
+  if (!user_assertion_hash.empty()) {
+    out->append("o|");
+    AppendKeyComponent(out, client_id, /*lower=*/true);
+    AppendSeparator(out);
+    AppendKeyComponent(out, user_assertion_hash, /*lower=*/false);
+  } else if (!home_account_id.empty()) {
+    out->append("u|");
+    AppendKeyComponent(out, home_account_id, /*lower=*/true);
+  } else {
+    out->append("a|");
+    AppendKeyComponent(out, client_id, /*lower=*/true);
+    AppendSeparator(out);
+    AppendKeyComponent(out, realm, /*lower=*/true);
+  }
+  AppendSeparator(out);
+}
+
+void AccessTokenPrefix(std::string* out, std::string_view home_account_id,
+                       std::string_view client_id, std::string_view realm,
+                       std::string_view user_assertion_hash) {
+  out->clear();
+  AppendPartition(out, home_account_id, client_id, realm,
+                  user_assertion_hash);
+  out->append("at|");
+  AppendKeyComponent(out, client_id, /*lower=*/true);
+  AppendSeparator(out);
+  AppendKeyComponent(out, realm, /*lower=*/true);
+  AppendSeparator(out);
+}
+
+std::string RecordKey(const AccessToken& token) {
+  std::string key;
+  key.reserve(128 + token.target.size());
+  AccessTokenPrefix(&key, token.home_account_id, token.client_id, token.realm,
+                    token.user_assertion_hash);
+  AppendEnvironment(&key, token.environment);
+  AppendSeparator(&key);
+  AppendKeyComponent(&key, NormalizeTokenType(token.token_type),
+                     /*lower=*/false);
+  AppendSeparator(&key);
+  AppendKeyComponent(&key, token.key_id, /*lower=*/true);
+  AppendSeparator(&key);
+  AppendComponents(&key, token.additional_key_components);
+  AppendSeparator(&key);
+  AppendScopeSet(&key, token.target);
+  return key;
+}
+
+std::string RecordKey(const RefreshToken& token) {
+  std::string key;
+  AppendPartition(&key, token.home_account_id, token.client_id, token.realm,
+                  token.user_assertion_hash);
+  key.append("rt|");
+  if (token.family_id.empty()) {
+    key.append("c:");
+    AppendKeyComponent(&key, token.client_id, /*lower=*/true);
+  } else {
+    key.append("f:");
+    AppendKeyComponent(&key, token.family_id, /*lower=*/true);
+  }
+  AppendSeparator(&key);
+  AppendEnvironment(&key, token.environment);
+  return key;
+}
+
+std::string RecordKey(const IdToken& token) {
+  std::string key;
+  AppendPartition(&key, token.home_account_id, token.client_id, token.realm,
+                  /*user_assertion_hash=*/{});
+  key.append("id|");
+  AppendKeyComponent(&key, token.client_id, /*lower=*/true);
+  AppendSeparator(&key);
+  AppendKeyComponent(&key, token.realm, /*lower=*/true);
+  AppendSeparator(&key);
+  AppendEnvironment(&key, token.environment);
+  return key;
+}
+
+std::string RecordKey(const Account& account) {
+  std::string key;
+  AppendPartition(&key, account.home_account_id, /*client_id=*/{},
+                  account.realm, /*user_assertion_hash=*/{});
+  key.append("ac|");
+  AppendKeyComponent(&key, account.realm, /*lower=*/true);
+  AppendSeparator(&key);
+  AppendEnvironment(&key, account.environment);
+  return key;
+}
+
+std::string RecordKey(const AppMetadata& metadata) {
+  std::string key = "m|am|";
+  AppendKeyComponent(&key, metadata.client_id, /*lower=*/true);
+  AppendSeparator(&key);
+  AppendEnvironment(&key, metadata.environment);
+  return key;
+}
+
+std::string AccountPartitionPrefix(std::string_view home_account_id) {
+  std::string key = "u|";
+  AppendKeyComponent(&key, home_account_id, /*lower=*/true);
+  AppendSeparator(&key);
+  return key;
+}
+
+}  // namespace internal
+}  // namespace tokencache
