@@ -29,6 +29,19 @@
 namespace tokencache {
 namespace {
 
+// AddressSanitizer intercepts mlock() and makes it a no-op.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMlockWorks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kMlockWorks = false;
+#else
+constexpr bool kMlockWorks = true;
+#endif
+#else
+constexpr bool kMlockWorks = true;
+#endif
+
 struct Mapping {
   bool found = false;
   std::string perms;
@@ -110,8 +123,12 @@ TEST_CASE("S8: key buffers live in their own no-dump, read-only mapping "
   CHECK(mapping.perms.substr(0, 3) == "r--");
   struct rlimit limit;
   REQUIRE(::getrlimit(RLIMIT_MEMLOCK, &limit) == 0);
-  if (limit.rlim_cur >= 64 * 1024) {
+  if (kMlockWorks && limit.rlim_cur >= 64 * 1024) {
     CHECK(HasFlag(mapping.vm_flags, "lo"));
+  } else {
+    // Said out loud rather than skipped silently.
+    WARN("mlock is unavailable here (AddressSanitizer turns mlock into a "
+         "no-op, or RLIMIT_MEMLOCK is tiny); the 'lo' flag is not checked");
   }
   // The bytes are there while the key lives.
   CHECK(std::memcmp(address, std::string(32, '\x5a').data(), 32) == 0);
