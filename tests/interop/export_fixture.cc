@@ -8,8 +8,11 @@
 // serializer. The entries of each section are written in reverse order, so
 // the output is never a byte copy of an input (the serializer writes an
 // msal-node file back byte for byte): msal-node then has to find every token
-// in a file that only tokencache produced. Used by the interop ctest, which
-// runs tests/node/msal_node_interop.js on OUT.json.
+// in a file that only tokencache produced. Used by the interop ctest
+// (run_interop.sh), which passes one fixture at a time and runs
+// tests/node/msal_node_interop.js on OUT.json. Merging is plain
+// concatenation, with no de-duplication: inputs that hold different tokens
+// for the same account, client, tenant and scopes give an ambiguous cache.
 //
 // Exit status 0 on success, 1 on any error (the message names the file and
 // the serializer's error; it never contains cache contents).
@@ -134,10 +137,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!WriteFile(argv[1], *out)) return 1;
-  std::printf("export_fixture: wrote %zu accounts, %zu access tokens, "
-              "%zu refresh tokens, %zu ID tokens, %zu app metadata\n",
-              merged.accounts.size(), merged.access_tokens.size(),
-              merged.refresh_tokens.size(), merged.id_tokens.size(),
-              merged.app_metadata.size());
+  std::printf(
+      "export_fixture: wrote %zu accounts, %zu access tokens, "
+      "%zu refresh tokens, %zu ID tokens, %zu app metadata\n",
+      merged.accounts.size(), merged.access_tokens.size(),
+      merged.refresh_tokens.size(), merged.id_tokens.size(),
+      merged.app_metadata.size());
   return 0;
 }

@@ -6,13 +6,16 @@
 # MODE
 #   selftest  msal-node reads each shared fixture itself (proves the harness
 #             and the fixtures before any tokencache code is involved)
-#   export    TOOL=export_fixture merges all fixtures through tokencache's
-#             MSAL JSON serializer into one file; msal-node must serve every
-#             access token of every fixture from it
-#   cli       TOOL=tokencache CLI: `import` each fixture into a file cache,
-#             `export -o` it; msal-node must serve every token from the export
-# Expectations always come from the msal-written fixtures themselves
-# (msal_node_interop.js --expect-from, plus MANIFEST.json's silent calls).
+#   export    TOOL=export_fixture reads each fixture through tokencache's MSAL
+#             JSON serializer and writes it back (entries reordered)
+#   cli       TOOL=tokencache CLI: `import` each fixture into a fresh file
+#             cache, then `export -o` it
+# In every mode msal-node must then serve every access token of the fixture
+# (and MANIFEST.json's silent calls) from the file produced. Expectations
+# always come from the msal-written fixture itself (--expect-from). Fixtures
+# are handled one at a time: two fixtures can hold different tokens for the
+# same account, client, tenant and scopes, so a merged file would be
+# ambiguous.
 set -eu
 mode=$1 node=$2 script=$3 work=$4 fixtures=$5 tool=${6:-}
 
@@ -29,32 +32,30 @@ if [ -z "$files" ]; then
   echo "run_interop.sh: $dir holds no fixture files" >&2
   exit 1
 fi
-expect=""
-for f in $files; do expect="$expect --expect-from $f"; done
 
 rm -rf "$work"
 mkdir -p "$work"
 chmod 700 "$work"
-case "$mode" in
-  selftest)
-    rc=0
-    for f in $files; do
-      "$node" "$script" --cache "$f" --expect-from "$f" \
-        --manifest "$dir/MANIFEST.json" || rc=1
-    done
-    exit $rc ;;
-  export)
-    # shellcheck disable=SC2086  # lists of paths without spaces
-    "$tool" "$work/export.json" $files ;;
-  cli)
-    for f in $files; do
-      "$tool" --cache "file://$work/cache.json" import "$f"
-    done
-    "$tool" --cache "file://$work/cache.json" export -o "$work/export.json" ;;
-  *)
-    echo "run_interop.sh: unknown mode '$mode'" >&2
-    exit 2 ;;
-esac
-# shellcheck disable=SC2086
-"$node" "$script" --cache "$work/export.json" $expect \
-  --manifest "$dir/MANIFEST.json" --json-out "$work/results.json"
+rc=0
+for f in $files; do
+  name=$(basename "$f" .json)
+  case "$mode" in
+    selftest)
+      out=$f ;;
+    export)
+      out="$work/$name.export.json"
+      "$tool" "$out" "$f" || { rc=1; continue; } ;;
+    cli)
+      out="$work/$name.export.json"
+      { "$tool" --cache "file://$work/$name.cache.json" import "$f" &&
+        "$tool" --cache "file://$work/$name.cache.json" export -o "$out"; } ||
+        { rc=1; continue; } ;;
+    *)
+      echo "run_interop.sh: unknown mode '$mode'" >&2
+      exit 2 ;;
+  esac
+  "$node" "$script" --cache "$out" --expect-from "$f" \
+    --manifest "$dir/MANIFEST.json" --json-out "$work/$name.results.json" ||
+    rc=1
+done
+exit $rc

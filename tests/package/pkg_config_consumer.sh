@@ -34,8 +34,13 @@ case "$(cd "$includedir" && pwd -P)" in
   "$(cd "$stage" && pwd -P)"/*) ;;
   *) echo "includedir $includedir is outside the stage $stage" >&2; exit 1 ;;
 esac
+# Exercise a second module when the installation has it.
+extra=""
+if [ -f "$includedir/tokencache/serializers/json.h" ]; then
+  extra="-DCONSUMER_WITH_JSON"
+fi
 mkdir -p "$outdir"
 # shellcheck disable=SC2086  # the flags are lists of words
-"$cxx" -std=c++17 -Wall -Wextra -Werror $cflags "$source" \
+"$cxx" -std=c++17 -Wall -Wextra -Werror $extra $cflags "$source" \
   -o "$outdir/consumer_pkgconfig" $libs
 "$outdir/consumer_pkgconfig"

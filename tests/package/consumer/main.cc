@@ -15,6 +15,12 @@
 #include "tokencache/status.h"
 #include "tokencache/version.h"
 
+#ifdef CONSUMER_WITH_JSON
+#include <memory>
+
+#include "tokencache/serializers/json.h"
+#endif
+
 namespace {
 
 int failures = 0;
@@ -96,6 +102,28 @@ int main() {
         "a snapshot holds its access token");
   Check(snapshot.accounts[0].username == "alice@contoso.example",
         "a snapshot holds its account");
+
+#ifdef CONSUMER_WITH_JSON
+  // A second module: the MSAL JSON serializer round-trips the snapshot.
+  std::unique_ptr<tokencache::Serializer> json =
+      tokencache::NewMsalJsonSerializer();
+  tokencache::Result<tokencache::SecretBytes> bytes = json->Serialize(snapshot);
+  Check(bytes.ok(), "the JSON serializer writes the snapshot");
+  if (bytes.ok()) {
+    tokencache::Result<tokencache::CacheSnapshot> back =
+        json->Deserialize(bytes->view());
+    Check(back.ok() && back->access_tokens.size() == 1 &&
+              back->access_tokens[0].secret.Equals(
+                  std::string_view("access-token")) &&
+              back->accounts.size() == 1,
+          "the JSON serializer reads it back");
+  }
+  tokencache::Result<tokencache::CacheSnapshot> corrupt =
+      json->Deserialize("{\"AccessToken\": [");
+  Check(
+      !corrupt.ok() && corrupt.status().code() == tokencache::Code::kCorrupted,
+      "the JSON serializer rejects a truncated document as kCorrupted");
+#endif
 
   if (failures != 0) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
