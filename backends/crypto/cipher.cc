@@ -235,8 +235,7 @@ KeyId ComputeKeyId(const SecureBuffer& key) {
   return id;
 }
 
-Result<std::string> SealEnvelope(const SecureBuffer& key,
-                                 EnvelopeHeader header,
+Result<std::string> SealEnvelope(const SecureBuffer& key, EnvelopeHeader header,
                                  std::string_view plaintext,
                                  std::string_view context) {
   Status init = EnsureSodium();

@@ -25,8 +25,7 @@ KeyId ComputeKeyId(const SecureBuffer& key);
 
 // Writes `header` with a fresh random nonce, then the ciphertext and tag of
 // `plaintext` under associated data = encoded header ‖ `context`.
-Result<std::string> SealEnvelope(const SecureBuffer& key,
-                                 EnvelopeHeader header,
+Result<std::string> SealEnvelope(const SecureBuffer& key, EnvelopeHeader header,
                                  std::string_view plaintext,
                                  std::string_view context);
 

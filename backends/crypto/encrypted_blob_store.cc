@@ -19,8 +19,7 @@ namespace {
 class EncryptedBlobStore final : public BlobStore {
  public:
   EncryptedBlobStore(std::unique_ptr<BlobStore> inner,
-                     std::shared_ptr<const Cipher> cipher,
-                     std::string cache_id)
+                     std::shared_ptr<const Cipher> cipher, std::string cache_id)
       : inner_(std::move(inner)),
         cipher_(std::move(cipher)),
         context_(BlobContext(cache_id)) {}
@@ -41,9 +40,7 @@ class EncryptedBlobStore final : public BlobStore {
     return std::optional<Blob>(std::move(plain));
   }
 
-  Result<BlobVersion> DoPeekVersion() override {
-    return inner_->PeekVersion();
-  }
+  Result<BlobVersion> DoPeekVersion() override { return inner_->PeekVersion(); }
 
   Result<BlobVersion> DoWrite(
       std::string_view bytes,

@@ -44,8 +44,7 @@ void Get(const unsigned char* p, std::array<std::uint8_t, N>& bytes) {
 }  // namespace
 
 std::size_t HeaderSize(std::uint8_t kdf) {
-  return kPrefixSize + (kdf == kKdfArgon2id13 ? kKdfBlockSize : 0) +
-         kNonceSize;
+  return kPrefixSize + (kdf == kKdfArgon2id13 ? kKdfBlockSize : 0) + kNonceSize;
 }
 
 void EncodeHeader(const EnvelopeHeader& header, std::string& out) {

@@ -39,7 +39,7 @@ inline constexpr std::size_t kKdfBlockSize = 32;
 // downgrade (an attacker rewriting the header to cheap parameters so a
 // stolen file is faster to brute-force after a re-seal, or a weak writer);
 // the ceiling stops a crafted header from making us allocate gigabytes.
-inline constexpr std::uint64_t kMinOpslimit = 2;          // INTERACTIVE
+inline constexpr std::uint64_t kMinOpslimit = 2;            // INTERACTIVE
 inline constexpr std::uint64_t kMinMemlimit = 64ull << 20;  // INTERACTIVE
 inline constexpr std::uint64_t kMaxOpslimit = 32;
 inline constexpr std::uint64_t kMaxMemlimit = 1ull << 30;  // SENSITIVE

@@ -183,10 +183,10 @@ class KeyFileKeySource final : public KeySource {
         return NotFoundError("key file " + path_ + " does not exist");
       }
       if (err == ELOOP) {
-        return Status(Code::kPermissionDenied,
-                      "key file " + path_ +
-                          " is a symbolic link; refusing to follow it",
-                      err);
+        return Status(
+            Code::kPermissionDenied,
+            "key file " + path_ + " is a symbolic link; refusing to follow it",
+            err);
       }
       return ErrnoStatus("cannot open key file", path_, err);
     }
@@ -223,8 +223,7 @@ class KeyFileKeySource final : public KeySource {
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoStatus("cannot read key file", path_, errno);
       if (n == 0) {
-        return CorruptedError("key file " + path_ +
-                              " shrank while being read");
+        return CorruptedError("key file " + path_ + " shrank while being read");
       }
       done += static_cast<std::size_t>(n);
     }
@@ -249,8 +248,7 @@ class KeyFileKeySource final : public KeySource {
     const std::string temp = "." + name_ + ".tmp-" + hex;
 
     Fd fd(::openat(dir_fd, temp.c_str(),
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                   0600));
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (fd.get() < 0) {
       return ErrnoStatus("cannot create key file", path_, errno);
     }
@@ -386,9 +384,9 @@ class KeyEnvKeySource final : public KeySource {
     // Decode straight into guarded memory. Fails (-1) when the text holds
     // more than 32 bytes; `end` short of the terminator means junk after
     // the base64.
-    const int rc = sodium_base642bin(
-        (*key)->mutable_data(), internal::kKeySize, value, length, " \t\r\n",
-        &decoded, &end, sodium_base64_VARIANT_ORIGINAL);
+    const int rc = sodium_base642bin((*key)->mutable_data(), internal::kKeySize,
+                                     value, length, " \t\r\n", &decoded, &end,
+                                     sodium_base64_VARIANT_ORIGINAL);
     if (rc != 0 || end != value + length || decoded != internal::kKeySize) {
       return InvalidArgumentError("environment variable " + variable_ +
                                   " does not hold a standard base64 "
@@ -420,8 +418,7 @@ Result<std::shared_ptr<const Cipher>> KeySource::GetCipher() const {
     Result<std::shared_ptr<const Cipher>> result = DoGetCipher();
     if (!result.ok()) return result.status().WithContext(Name());
     if (*result == nullptr) {
-      return InternalError("key source returned no cipher").WithContext(
-          Name());
+      return InternalError("key source returned no cipher").WithContext(Name());
     }
     return result;
   } catch (...) {

@@ -20,8 +20,7 @@ Status EnsureSodium() {
   return Status();
 }
 
-Result<std::unique_ptr<SecureBuffer>> SecureBuffer::Allocate(
-    std::size_t size) {
+Result<std::unique_ptr<SecureBuffer>> SecureBuffer::Allocate(std::size_t size) {
   Status init = EnsureSodium();
   if (!init.ok()) return init;
   if (size == 0) return InternalError("empty secure buffer requested");

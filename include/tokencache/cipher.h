@@ -79,7 +79,8 @@ class TOKENCACHE_EXPORT Cipher {
 
  protected:
   virtual Result<std::string> DoSeal(
-      std::string_view plaintext, std::string_view associated_context) const = 0;
+      std::string_view plaintext,
+      std::string_view associated_context) const = 0;
   virtual Result<SecretBytes> DoOpen(
       std::string_view envelope, std::string_view associated_context) const = 0;
 };

@@ -82,9 +82,8 @@ TOKENCACHE_EXPORT Result<std::unique_ptr<KeySource>> NewPassphraseKeySource(
 // `variable` at the first GetCipher() and keeps the resulting Cipher. That
 // call returns kNotFound when the variable is unset or empty. Returns
 // kInvalidArgument at once when `variable` is not a valid name.
-TOKENCACHE_EXPORT Result<std::unique_ptr<KeySource>>
-NewPassphraseEnvKeySource(std::string variable,
-                          const PassphraseOptions& options = {});
+TOKENCACHE_EXPORT Result<std::unique_ptr<KeySource>> NewPassphraseEnvKeySource(
+    std::string variable, const PassphraseOptions& options = {});
 
 // Returns a source that reads a standard base64 (RFC 4648, padded) 32-byte
 // key from the environment variable `variable` on each GetCipher(): kNotFound

@@ -9,10 +9,9 @@
 
 #include <sodium.h>
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -61,8 +60,8 @@ TEST_CASE("A key cipher opens what it sealed and nothing else leaks",
     Result<std::string> sealed = cipher->Seal(plaintext, context);
     REQUIRE_OK(sealed);
     CHECK(sealed->size() == plaintext.size() + 16 + 24 + 16);
-    if (size >= 16) CHECK(sealed->find(plaintext.substr(0, 16)) ==
-                          std::string::npos);
+    if (size >= 16)
+      CHECK(sealed->find(plaintext.substr(0, 16)) == std::string::npos);
     Result<SecretBytes> opened = cipher->Open(*sealed, context);
     REQUIRE_OK(opened);
     CHECK(opened->Equals(plaintext));
@@ -100,8 +99,10 @@ TEST_CASE("A passphrase cipher round-trips and stores its KDF parameters",
   CHECK(a->header.nonce != b->header.nonce);
 }
 
-TEST_CASE("Passphrase options below the floor or above the ceiling are "
-          "refused", "[crypto][cipher][kdf]") {
+TEST_CASE(
+    "Passphrase options below the floor or above the ceiling are "
+    "refused",
+    "[crypto][cipher][kdf]") {
   PassphraseOptions low;
   low.opslimit = 1;
   CHECK(NewPassphraseCipher(SecretBytes("pw"), low).status().code() ==
@@ -171,8 +172,7 @@ TEST_CASE("K4: a different key or passphrase is reported as kWrongKey",
   auto pass_b = PassCipher("passphrase B");
   Result<std::string> pass_sealed = pass_a->Seal(kCanary, context);
   REQUIRE_OK(pass_sealed);
-  CHECK(pass_b->Open(*pass_sealed, context).status().code() ==
-        Code::kWrongKey);
+  CHECK(pass_b->Open(*pass_sealed, context).status().code() == Code::kWrongKey);
   // Kinds do not mix: a raw key never opens a passphrase envelope and back.
   CHECK(mine->Open(*pass_sealed, context).status().code() == Code::kWrongKey);
   CHECK(pass_a->Open(*sealed, context).status().code() == Code::kWrongKey);
@@ -248,9 +248,10 @@ TEST_CASE("K5: edited versions, algorithms and KDF parameters are refused",
   CHECK_OK(pass_cipher->Open(*pass, context));
 }
 
-TEST_CASE("K1: every bit flip, truncation and append of a passphrase "
-          "envelope outside the KDF block is rejected",
-          "[crypto][cipher][K1]") {
+TEST_CASE(
+    "K1: every bit flip, truncation and append of a passphrase "
+    "envelope outside the KDF block is rejected",
+    "[crypto][cipher][K1]") {
   // The salt and cost fields are covered by K5; flipping them one by one
   // would spend an Argon2id derivation each.
   auto cipher = PassCipher("pw for K1");
@@ -292,12 +293,10 @@ TEST_CASE("K7: a million seals never repeat a nonce", "[crypto][cipher][K7]") {
       nonces.size() -
       static_cast<std::size_t>(std::unique(nonces.begin(), nonces.end()) -
                                nonces.begin()));
-  test::ReportFigure("{\"id\":\"K7\",\"params\":{\"seals\":" +
-                     std::to_string(kSeals) +
-                     "},\"figures\":{\"duplicate_nonces\":" +
-                     std::to_string(duplicates) +
-                     "},\"bar\":0,\"pass\":" +
-                     (duplicates == 0 ? "true" : "false") + "}");
+  test::ReportFigure(
+      "{\"id\":\"K7\",\"params\":{\"seals\":" + std::to_string(kSeals) +
+      "},\"figures\":{\"duplicate_nonces\":" + std::to_string(duplicates) +
+      "},\"bar\":0,\"pass\":" + (duplicates == 0 ? "true" : "false") + "}");
   CHECK(duplicates == 0);
 }
 
@@ -345,11 +344,10 @@ TEST_CASE("InspectEnvelope reads the header without a key",
   // The key id is the documented keyed BLAKE2b of the label.
   unsigned char digest[16];
   const std::string label = "tokencache key id v1";
-  crypto_generichash(digest, sizeof digest,
-                     reinterpret_cast<const unsigned char*>(label.data()),
-                     label.size(),
-                     reinterpret_cast<const unsigned char*>(key.data()),
-                     key.size());
+  crypto_generichash(
+      digest, sizeof digest,
+      reinterpret_cast<const unsigned char*>(label.data()), label.size(),
+      reinterpret_cast<const unsigned char*>(key.data()), key.size());
   CHECK(std::equal(info->key_id.begin(), info->key_id.end(), digest));
   CHECK(InspectEnvelope("TCEV").status().code() == Code::kCorrupted);
   CHECK(InspectEnvelope("{\"AccessToken\":{}}").status().code() ==
@@ -371,8 +369,8 @@ TEST_CASE("One cipher seals and opens from several threads at once",
       const Cipher& mine = t % 2 == 0 ? *a : *b;
       const Cipher& theirs = t % 2 == 0 ? *b : *a;
       for (int i = 0; i < 200; ++i) {
-        const std::string text = "t" + std::to_string(t) + "#" +
-                                 std::to_string(i);
+        const std::string text =
+            "t" + std::to_string(t) + "#" + std::to_string(i);
         Result<std::string> sealed = mine.Seal(text, context);
         if (!sealed.ok()) {
           ++failures[static_cast<std::size_t>(t)];

@@ -9,7 +9,6 @@
 #include <sodium.h>
 
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <memory>
 #include <string>
@@ -54,8 +53,10 @@ std::string Text4KiB() {
   return text;
 }
 
-TEST_CASE("The encrypted store reads back what it wrote, with the inner "
-          "versions", "[crypto][store]") {
+TEST_CASE(
+    "The encrypted store reads back what it wrote, with the inner "
+    "versions",
+    "[crypto][store]") {
   Harness h(RandomKeyCipher(), "/tmp/cache.bin");
   Result<std::optional<Blob>> empty = h.store->Read();
   REQUIRE_OK(empty);
@@ -130,8 +131,10 @@ SweepCounts Sweep(Harness& h, const std::string& sealed) {
   return counts;
 }
 
-TEST_CASE("K1: every bit flip, truncation and append of a 4 KiB encrypted "
-          "cache is rejected and left in place", "[crypto][store][K1]") {
+TEST_CASE(
+    "K1: every bit flip, truncation and append of a 4 KiB encrypted "
+    "cache is rejected and left in place",
+    "[crypto][store][K1]") {
   Harness h(RandomKeyCipher(), "cache-k1");
   REQUIRE_OK(h.store->Write(Text4KiB(), std::nullopt));
   const std::string sealed = *h.state->bytes;
@@ -153,10 +156,10 @@ TEST_CASE("K1: every bit flip, truncation and append of a 4 KiB encrypted "
         counts.cases);
   test::ReportFigure(
       "{\"id\":\"K1\",\"params\":{\"blob_bytes\":" +
-      std::to_string(sealed.size()) + ",\"cases\":" +
-      std::to_string(counts.cases) + "},\"figures\":{\"accepted\":" +
-      std::to_string(counts.read_accepted) + ",\"overwritten\":" +
-      std::to_string(counts.store_modified) +
+      std::to_string(sealed.size()) +
+      ",\"cases\":" + std::to_string(counts.cases) +
+      "},\"figures\":{\"accepted\":" + std::to_string(counts.read_accepted) +
+      ",\"overwritten\":" + std::to_string(counts.store_modified) +
       "},\"bar\":\"0/0\",\"pass\":" +
       (counts.read_accepted == 0 && counts.store_modified == 0 ? "true"
                                                                : "false") +
@@ -186,8 +189,10 @@ class PlainCipher final : public Cipher {
   }
 };
 
-TEST_CASE("K1 negative control: the sweep counts acceptances of an "
-          "unauthenticated cipher", "[crypto][store][K1]") {
+TEST_CASE(
+    "K1 negative control: the sweep counts acceptances of an "
+    "unauthenticated cipher",
+    "[crypto][store][K1]") {
   Harness h(std::make_shared<PlainCipher>(), "cache-k1");
   REQUIRE_OK(h.store->Write(std::string(512, 'q'), std::nullopt));
   SweepCounts counts = Sweep(h, *h.state->bytes);
@@ -241,16 +246,17 @@ TEST_CASE("K4: a wrong key reads kWrongKey and overwrites nothing",
   CHECK((*mine)->bytes.Equals(kCanary));
 }
 
-TEST_CASE("S7: no plaintext canary reaches the files an encrypted store "
-          "writes", "[crypto][store][S7]") {
+TEST_CASE(
+    "S7: no plaintext canary reaches the files an encrypted store "
+    "writes",
+    "[crypto][store][S7]") {
   test::TempDir dir;
   auto store = NewEncryptedBlobStore(
       std::make_unique<test::DiskBlobStore>(dir / "cache.bin"),
       RandomKeyCipher(), (dir / "cache.bin").string());
   for (int i = 0; i < 20; ++i) {
-    REQUIRE_OK(store->Write(kCanary + " #" + std::to_string(i) + " " +
-                                Text4KiB(),
-                            std::nullopt));
+    REQUIRE_OK(store->Write(
+        kCanary + " #" + std::to_string(i) + " " + Text4KiB(), std::nullopt));
   }
   REQUIRE_FALSE(test::FilesUnder(dir.path()).empty());
   int hits = 0;
@@ -267,8 +273,10 @@ TEST_CASE("S7: no plaintext canary reaches the files an encrypted store "
   CHECK(test::FilesContaining(plain_dir.path(), kCanary) == 1);
 }
 
-TEST_CASE("K8: a passphrase-derived key and the passphrase never reach the "
-          "disk", "[crypto][store][K8]") {
+TEST_CASE(
+    "K8: a passphrase-derived key and the passphrase never reach the "
+    "disk",
+    "[crypto][store][K8]") {
   test::TempDir dir;
   const std::string passphrase = "K8 passphrase 0c4f2a";
   Result<std::unique_ptr<Cipher>> cipher =
@@ -298,8 +306,7 @@ TEST_CASE("K8: a passphrase-derived key and the passphrase never reach the "
   associated += BlobContext("k8");
   std::string plain(parsed->sealed.size() - 16, '\0');
   REQUIRE(crypto_aead_xchacha20poly1305_ietf_decrypt(
-              reinterpret_cast<unsigned char*>(plain.data()), nullptr,
-              nullptr,
+              reinterpret_cast<unsigned char*>(plain.data()), nullptr, nullptr,
               reinterpret_cast<const unsigned char*>(parsed->sealed.data()),
               parsed->sealed.size(),
               reinterpret_cast<const unsigned char*>(associated.data()),

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <memory>
 #include <string>
@@ -47,13 +46,14 @@ void Overwrite(const std::filesystem::path& path, const std::string& bytes) {
   out << bytes;
 }
 
-TEST_CASE("Over the real file store, only ciphertext reaches the disk while "
-          "the plain store writes the canary", "[crypto][file][S7]") {
+TEST_CASE(
+    "Over the real file store, only ciphertext reaches the disk while "
+    "the plain store writes the canary",
+    "[crypto][file][S7]") {
   test::TempDir dir;
   const auto cache = dir / "enc" / "tokens.bin";
-  auto store = NewEncryptedBlobStore(OpenFile(cache),
-                                     CipherFromKeyFile(dir / "keys" / "k"),
-                                     cache.string());
+  auto store = NewEncryptedBlobStore(
+      OpenFile(cache), CipherFromKeyFile(dir / "keys" / "k"), cache.string());
   for (int i = 0; i < 5; ++i) {
     REQUIRE_OK(store->Write(kCanary + std::to_string(i), std::nullopt));
   }
@@ -77,8 +77,10 @@ TEST_CASE("Over the real file store, only ciphertext reaches the disk while "
   CHECK(test::FilesContaining(dir / "plain", kCanary) == 1);
 }
 
-TEST_CASE("A tampered or foreign-key cache file is reported and left byte "
-          "for byte", "[crypto][file][K1][K4]") {
+TEST_CASE(
+    "A tampered or foreign-key cache file is reported and left byte "
+    "for byte",
+    "[crypto][file][K1][K4]") {
   test::TempDir dir;
   const auto cache = dir / "tokens.bin";
   auto cipher = CipherFromKeyFile(dir / "k");
@@ -92,8 +94,7 @@ TEST_CASE("A tampered or foreign-key cache file is reported and left byte "
     std::string bad = good;
     bad[at] = static_cast<char>(bad[at] ^ (1 << (at % 8)));
     Overwrite(cache, bad);
-    auto fresh =
-        NewEncryptedBlobStore(OpenFile(cache), cipher, cache.string());
+    auto fresh = NewEncryptedBlobStore(OpenFile(cache), cipher, cache.string());
     if (fresh->Read().ok()) ++accepted;
     if (fresh->Write("replacement", std::nullopt).ok()) ++accepted;
     if (test::ReadAll(cache) != bad) ++overwritten;

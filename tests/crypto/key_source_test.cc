@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -78,8 +77,10 @@ class ScopedUmask {
   mode_t old_;
 };
 
-TEST_CASE("A key file is created 0600 in 0700 directories under any umask "
-          "and reused afterwards", "[crypto][keysource][S1]") {
+TEST_CASE(
+    "A key file is created 0600 in 0700 directories under any umask "
+    "and reused afterwards",
+    "[crypto][keysource][S1]") {
   for (mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}, mode_t{0277}}) {
     test::TempDir dir;
     ScopedUmask scoped(mask);
@@ -99,16 +100,17 @@ TEST_CASE("A key file is created 0600 in 0700 directories under any umask "
   }
 }
 
-TEST_CASE("S4: a symlink at the key file path is refused and its target "
-          "left alone", "[crypto][keysource][S4]") {
+TEST_CASE(
+    "S4: a symlink at the key file path is refused and its target "
+    "left alone",
+    "[crypto][keysource][S4]") {
   test::TempDir dir;
   const fs::path target = dir / "target.key";
   std::string key(32, 'k');
   WriteFile(target, key, 0600);
   const fs::path link = dir / "cache.key";
   fs::create_symlink(target, link);
-  Result<std::shared_ptr<const Cipher>> cipher =
-      FileSource(link)->GetCipher();
+  Result<std::shared_ptr<const Cipher>> cipher = FileSource(link)->GetCipher();
   CHECK(cipher.status().code() == Code::kPermissionDenied);
   CHECK(cipher.status().message().find("symbolic link") != std::string::npos);
   CHECK(test::ReadAll(target) == key);
@@ -123,12 +125,14 @@ TEST_CASE("S4: a symlink at the key file path is refused and its target "
   CHECK(test::FilesUnder(dir.path()).size() == 1);  // target.key only
 }
 
-TEST_CASE("A key file readable by group or others is refused with a clear "
-          "message", "[crypto][keysource][S1]") {
+TEST_CASE(
+    "A key file readable by group or others is refused with a clear "
+    "message",
+    "[crypto][keysource][S1]") {
   test::TempDir dir;
   const fs::path key_path = dir / "cache.key";
-  for (mode_t mode : {mode_t{0640}, mode_t{0604}, mode_t{0660},
-                      mode_t{0644}, mode_t{0601}}) {
+  for (mode_t mode :
+       {mode_t{0640}, mode_t{0604}, mode_t{0660}, mode_t{0644}, mode_t{0601}}) {
     WriteFile(key_path, std::string(32, 'k'), mode);
     Result<std::shared_ptr<const Cipher>> cipher =
         FileSource(key_path)->GetCipher();
@@ -152,8 +156,10 @@ TEST_CASE("A key file of the wrong length is kCorrupted and kept",
   }
 }
 
-TEST_CASE("Key file edge cases: missing without creation, not a regular "
-          "file, insecure directory, relative path", "[crypto][keysource]") {
+TEST_CASE(
+    "Key file edge cases: missing without creation, not a regular "
+    "file, insecure directory, relative path",
+    "[crypto][keysource]") {
   test::TempDir dir;
   CHECK(FileSource(dir / "missing.key", false)->GetCipher().status().code() ==
         Code::kNotFound);
@@ -179,8 +185,10 @@ TEST_CASE("Key file edge cases: missing without creation, not a regular "
         Code::kInvalidArgument);
 }
 
-TEST_CASE("Processes creating one key file at once all end up with the "
-          "same key", "[crypto][keysource][multiprocess]") {
+TEST_CASE(
+    "Processes creating one key file at once all end up with the "
+    "same key",
+    "[crypto][keysource][multiprocess]") {
   constexpr int kRounds = 10;
   constexpr int kProcesses = 6;
   for (int round = 0; round < kRounds; ++round) {
@@ -238,8 +246,7 @@ TEST_CASE("Processes creating one key file at once all end up with the "
     for (const std::string& sealed : envelopes) {
       Result<EnvelopeInfo> info = InspectEnvelope(sealed);
       if (!info.ok()) continue;
-      key_ids.insert(
-          std::string(info->key_id.begin(), info->key_id.end()));
+      key_ids.insert(std::string(info->key_id.begin(), info->key_id.end()));
       if (parent->Open(sealed, BlobContext("c")).ok()) ++opened;
     }
     CHECK(key_ids.size() == 1);
@@ -261,8 +268,10 @@ class ScopedEnv {
   const char* name_;
 };
 
-TEST_CASE("key-env decodes a base64 32-byte key and rejects anything else "
-          "without quoting it", "[crypto][keysource]") {
+TEST_CASE(
+    "key-env decodes a base64 32-byte key and rejects anything else "
+    "without quoting it",
+    "[crypto][keysource]") {
   REQUIRE(sodium_init() >= 0);
   unsigned char raw[32];
   randombytes_buf(raw, sizeof raw);
@@ -275,9 +284,8 @@ TEST_CASE("key-env decodes a base64 32-byte key and rejects anything else "
   {
     ScopedEnv env("TC_TEST_KEY", std::string(b64) + "\n");
     auto from_env = CipherFrom(**source);
-    Result<std::unique_ptr<Cipher>> direct =
-        NewKeyCipher(SecretBytes(std::string_view(
-            reinterpret_cast<const char*>(raw), sizeof raw)));
+    Result<std::unique_ptr<Cipher>> direct = NewKeyCipher(SecretBytes(
+        std::string_view(reinterpret_cast<const char*>(raw), sizeof raw)));
     REQUIRE_OK(direct);
     CHECK(SameKey(*from_env, **direct));
   }
@@ -316,8 +324,7 @@ TEST_CASE("The key= option parser accepts the documented forms only",
           "[crypto][keysource][uri]") {
   test::TempDir dir;
   const std::string key_path = (dir / "k.key").string();
-  for (const std::string& spec :
-       {"file:" + key_path, "file://" + key_path}) {
+  for (const std::string& spec : {"file:" + key_path, "file://" + key_path}) {
     Result<std::unique_ptr<KeySource>> source = KeySourceFromSpec(spec);
     REQUIRE_OK(source);
     CHECK((*source)->Name() == "file");
@@ -342,8 +349,7 @@ TEST_CASE("The key= option parser accepts the documented forms only",
        {std::string(""), std::string("file:"), std::string("file:rel/path"),
         std::string("file://host/path"), std::string("passphrase-env:"),
         std::string("passphrase-env:1BAD"), std::string("key-env:A-B"),
-        std::string("passphrase:") + canary, canary,
-        std::string("FILE:/x")}) {
+        std::string("passphrase:") + canary, canary, std::string("FILE:/x")}) {
     Result<std::unique_ptr<KeySource>> source = KeySourceFromSpec(spec);
     CHECK(source.status().code() == Code::kInvalidArgument);
     CHECK(source.status().message().find("hunter2") == std::string::npos);

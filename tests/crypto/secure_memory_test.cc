@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -110,8 +109,10 @@ int DontDumpMappings() {
   return count;
 }
 
-TEST_CASE("S8: key buffers live in their own no-dump, read-only mapping "
-          "that is unmapped on destruction", "[crypto][memory][S8]") {
+TEST_CASE(
+    "S8: key buffers live in their own no-dump, read-only mapping "
+    "that is unmapped on destruction",
+    "[crypto][memory][S8]") {
   Result<std::unique_ptr<internal::SecureBuffer>> key =
       internal::SecureBuffer::CopyOf(std::string(32, '\x5a'));
   REQUIRE_OK(key);
@@ -127,8 +128,9 @@ TEST_CASE("S8: key buffers live in their own no-dump, read-only mapping "
     CHECK(HasFlag(mapping.vm_flags, "lo"));
   } else {
     // Said out loud rather than skipped silently.
-    WARN("mlock is unavailable here (AddressSanitizer turns mlock into a "
-         "no-op, or RLIMIT_MEMLOCK is tiny); the 'lo' flag is not checked");
+    WARN(
+        "mlock is unavailable here (AddressSanitizer turns mlock into a "
+        "no-op, or RLIMIT_MEMLOCK is tiny); the 'lo' flag is not checked");
   }
   // The bytes are there while the key lives.
   CHECK(std::memcmp(address, std::string(32, '\x5a').data(), 32) == 0);

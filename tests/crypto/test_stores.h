@@ -8,6 +8,8 @@
 #ifndef TOKENCACHE_TESTS_CRYPTO_TEST_STORES_H_
 #define TOKENCACHE_TESTS_CRYPTO_TEST_STORES_H_
 
+#include <stdio.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -17,8 +19,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <stdio.h>
 
 #include "tokencache/blob_store.h"
 
@@ -111,8 +111,7 @@ inline bool IsRegularNoFollow(const std::filesystem::directory_entry& entry) {
 inline std::vector<std::filesystem::path> FilesUnder(
     const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     // Not following symlinks: a link to a file is not a file we wrote.
     if (IsRegularNoFollow(entry)) files.push_back(entry.path());
   }
