@@ -1,0 +1,117 @@
+// Copyright 2026 The tokencache Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The factories behind the built-in URI schemes. This is the one place that
+// knows every concrete backend; the core knows none of them.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "tokencache/backends/file.h"
+#include "tokencache/cipher.h"
+#include "tokencache/file_lock.h"
+#include "tokencache/key_source.h"
+#include "tokencache/serializers/binary.h"
+#include "tokencache/serializers/json.h"
+#include "tokencache/tokencache.h"
+
+namespace tokencache {
+namespace {
+
+Result<std::unique_ptr<Cache>> OpenMemory(const CacheUri& uri,
+                                          const CacheOptions& options) {
+  Status s = uri.CheckOptions({});
+  if (!s.ok()) return s;
+  if (!uri.path.empty() || !uri.authority.empty()) {
+    return InvalidArgumentError(
+        "memory cache URI takes no path: write it as 'memory:'");
+  }
+  return Cache::NewInMemory(options);
+}
+
+Result<std::unique_ptr<Serializer>> SerializerFor(const CacheUri& uri) {
+  std::string format = uri.Option("format").value_or("msal-json");
+  if (format == "msal-json" || format == "json") {
+    return NewMsalJsonSerializer();
+  }
+  if (format == "binary") return NewBinarySerializer();
+  return InvalidArgumentError(
+      uri.scheme + " cache URI: format must be msal-json or binary");
+}
+
+Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
+                                        const CacheOptions& options) {
+  Status s = uri.CheckOptions({"format", "lock", "key", "cache-id"});
+  if (!s.ok()) return s;
+  if (!uri.authority.empty() && uri.authority != "localhost") {
+    return InvalidArgumentError(
+        "file cache URI: remote hosts are not supported; write "
+        "file:///absolute/path");
+  }
+  std::filesystem::path path(uri.path);
+  if (!path.is_absolute() || !path.has_filename()) {
+    return InvalidArgumentError(
+        "file cache URI needs an absolute file path, e.g. "
+        "file:///home/u/.cache/app/msal_cache.json");
+  }
+  path = path.lexically_normal();
+
+  Result<std::unique_ptr<Serializer>> serializer = SerializerFor(uri);
+  if (!serializer.ok()) return serializer.status();
+
+  std::unique_ptr<Lock> lock;
+  std::string lock_mode = uri.Option("lock").value_or("file");
+  if (lock_mode == "file" || lock_mode == "msal") {
+    FileLockOptions lock_options;
+    if (lock_mode == "msal") {
+      lock_options.msal_lockfile_interop = true;
+      lock_options.msal_lockfile = path.string() + ".lockfile";
+    }
+    Result<std::unique_ptr<Lock>> opened =
+        NewFileLock(path.string() + ".lock", lock_options);
+    if (!opened.ok()) return opened.status();
+    lock = std::move(*opened);
+  } else if (lock_mode != "none") {
+    return InvalidArgumentError(
+        "file cache URI: lock must be file, msal or none");
+  }
+
+  Result<std::unique_ptr<BlobStore>> store = FileBlobStore::Open(path);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<BlobStore> blob_store = std::move(*store);
+
+  if (std::optional<std::string> key = uri.Option("key"); key.has_value()) {
+    Result<std::unique_ptr<KeySource>> source = KeySourceFromSpec(*key);
+    if (!source.ok()) return source.status();
+    Result<std::shared_ptr<const Cipher>> cipher = (*source)->GetCipher();
+    if (!cipher.ok()) return cipher.status();
+    blob_store = NewEncryptedBlobStore(
+        std::move(blob_store), std::move(*cipher),
+        uri.Option("cache-id").value_or(path.string()));
+  } else if (uri.Option("cache-id").has_value()) {
+    return InvalidArgumentError(
+        "file cache URI: cache-id only applies together with key");
+  }
+  return Cache::Open(std::move(blob_store), std::move(*serializer),
+                     std::move(lock), options);
+}
+
+}  // namespace
+
+Status RegisterBuiltinBackends(BackendRegistry& registry) {
+  Status s = registry.Register("memory", &OpenMemory);
+  if (!s.ok()) return s;
+  return registry.Register("file", &OpenFile);
+}
+
+Result<std::unique_ptr<Cache>> OpenCache(std::string_view uri,
+                                         const CacheOptions& options) {
+  BackendRegistry registry;
+  Status s = RegisterBuiltinBackends(registry);
+  if (!s.ok()) return s;
+  return registry.Open(uri, options);
+}
+
+}  // namespace tokencache

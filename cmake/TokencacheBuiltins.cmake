@@ -1,0 +1,18 @@
+# Copyright 2026 The tokencache Authors.
+# SPDX-License-Identifier: Apache-2.0
+#
+# tokencache::builtin: RegisterBuiltinBackends() and OpenCache()
+# (include/tokencache/tokencache.h). Included after every module folder, so
+# it can link whichever backends this build produced.
+
+tokencache_add_library(builtin
+  SOURCES
+    ${PROJECT_SOURCE_DIR}/backends/builtin/builtin_backends.cc
+  PUBLIC_DEPS
+    tokencache::core
+  PRIVATE_DEPS
+    tokencache::backend_file
+    tokencache::crypto
+    tokencache::lock
+    tokencache::serializer_binary
+    tokencache::serializer_json)
