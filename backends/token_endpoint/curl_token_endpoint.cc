@@ -157,8 +157,8 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count,
 RefreshResult FromCurlError(CURLcode code, const Transfer& transfer,
                             long http_status, const Target& target,
                             std::size_t cap) {
-  const std::string what = "POST to " + target.host + " failed: " +
-                           curl_easy_strerror(code);
+  const std::string what =
+      "POST to " + target.host + " failed: " + curl_easy_strerror(code);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return RefreshResult::NetworkFailure(TransientKind::kTimeout, what);
@@ -299,7 +299,8 @@ RefreshResult CurlTokenEndpoint::DoRefresh(const RefreshRequest& request) {
   for (const auto& [name, value] : request.extra_headers) {
     headers_ok = headers_ok && add_header(name + ": " + value);
   }
-  if (!headers_ok) return RefreshResult::InternalError("curl_slist_append failed");
+  if (!headers_ok)
+    return RefreshResult::InternalError("curl_slist_append failed");
 
   // The form holds the refresh token (and client secret); SecretBytes wipes
   // it when this function returns. libcurl sends it from our buffer
@@ -307,7 +308,8 @@ RefreshResult CurlTokenEndpoint::DoRefresh(const RefreshRequest& request) {
   const SecretBytes form = BuildRefreshForm(request);
 
   CURL* handle = Checkout();
-  if (handle == nullptr) return RefreshResult::InternalError("curl_easy_init failed");
+  if (handle == nullptr)
+    return RefreshResult::InternalError("curl_easy_init failed");
   struct Returner {
     CurlTokenEndpoint* self;
     CURL* handle;
@@ -336,10 +338,10 @@ RefreshResult CurlTokenEndpoint::DoRefresh(const RefreshRequest& request) {
   set(CURLOPT_MAXREDIRS, 0L);
   // No SIGALRM for DNS timeouts: signals are unsafe in a library.
   set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(
-                              1, timeout.count())));
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(
-                                     1, connect_timeout.count())));
+  set(CURLOPT_TIMEOUT_MS,
+      static_cast<long>(std::max<std::int64_t>(1, timeout.count())));
+  set(CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(std::max<std::int64_t>(1, connect_timeout.count())));
   set(CURLOPT_SSL_VERIFYPEER, 1L);
   set(CURLOPT_SSL_VERIFYHOST, 2L);
   set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));

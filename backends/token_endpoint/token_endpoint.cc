@@ -48,8 +48,8 @@ void AppendEncoded(std::string_view value, SecretBytes& out) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
-    const bool unreserved = std::isalnum(c) != 0 || c == '-' || c == '.' ||
-                            c == '_' || c == '~';
+    const bool unreserved =
+        std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved && c < 0x80) continue;
     out.Append(value.substr(start, i - start));
     const char escaped[3] = {'%', kHex[c >> 4], kHex[c & 0x0F]};
@@ -68,7 +68,7 @@ void AppendField(std::string_view name, std::string_view value, bool first,
 }
 
 constexpr std::string_view kStandardFields[] = {
-    "grant_type", "client_id", "refresh_token", "scope",
+    "grant_type",  "client_id",     "refresh_token", "scope",
     "client_info", "client_secret", "claims"};
 
 bool HasControlChar(std::string_view text) {
@@ -77,14 +77,44 @@ bool HasControlChar(std::string_view text) {
   });
 }
 
-// Error codes are short identifiers; anything else from the server (which
-// could echo request data) is left out of messages.
-bool IsPrintableCode(std::string_view code) {
-  if (code.empty() || code.size() > 64) return false;
-  return std::all_of(code.begin(), code.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ||
-           c == '-' || c == '.';
-  });
+// Only codes from this list are named in messages. A server can put
+// anything into `error` (a buggy proxy may echo the request, refresh token
+// included), so "looks like an identifier" is not enough.
+constexpr std::string_view kKnownCodes[] = {
+    // RFC 6749 §5.2, RFC 8628, OIDC, RFC 9449.
+    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+    "unsupported_grant_type", "invalid_scope", "access_denied", "server_error",
+    "temporarily_unavailable", "authorization_pending", "slow_down",
+    "expired_token", "interaction_required", "login_required",
+    "consent_required", "invalid_dpop_proof", "use_dpop_nonce",
+    // Entra / MSAL errors and suberrors.
+    "invalid_resource", "request_timeout", "bad_token", "ui_not_allowed",
+    "interrupted_user", "client_mismatch", "protection_policy_required",
+    "basic_action", "additional_action", "message_only",
+    "user_password_expired", "token_expired", "device_authentication_failed",
+    "insufficient_claims"};
+
+// Returns `code` when it is a known code, "other" when it is not, and an
+// empty view when there is none.
+std::string_view CodeForMessage(std::string_view code) {
+  if (code.empty()) return code;
+  for (std::string_view known : kKnownCodes) {
+    if (code == known) return known;
+  }
+  return "other";
+}
+
+// True when `text` holds 8 or more consecutive bytes of `secret` (or all of
+// a shorter one).
+bool QuotesSecret(std::string_view text, std::string_view secret) {
+  if (secret.empty()) return false;
+  const std::size_t window = std::min<std::size_t>(8, secret.size());
+  for (std::size_t i = 0; i + window <= secret.size(); ++i) {
+    if (text.find(secret.substr(i, window)) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 TransientKind TransientForStatus(int status) {
@@ -125,9 +155,8 @@ std::optional<std::int64_t> ParseHttpDate(std::string_view value) {
     if (in.fail()) continue;
     in >> std::ws;
     if (!in.eof()) continue;
-    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-        tm.tm_sec > 60) {
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
       continue;
     }
     std::int64_t year = tm.tm_year + 1900;
@@ -203,8 +232,8 @@ bool ReadSecret(const Value& object, const char* name, SecretBytes& out) {
   auto it = object.FindMember(name);
   if (it == object.MemberEnd() || it->value.IsNull()) return true;
   if (!it->value.IsString()) return false;
-  out.Assign(std::string_view(it->value.GetString(),
-                              it->value.GetStringLength()));
+  out.Assign(
+      std::string_view(it->value.GetString(), it->value.GetStringLength()));
   return true;
 }
 
@@ -234,9 +263,7 @@ void ReadServerError(const Value& object, ServerError& error) {
   }
 }
 
-std::string StatusText(int status) {
-  return "HTTP " + std::to_string(status);
-}
+std::string StatusText(int status) { return "HTTP " + std::to_string(status); }
 
 // Fills `result` for a server error answer.
 RefreshResult MakeServerError(int status, ServerError error,
@@ -247,11 +274,13 @@ RefreshResult MakeServerError(int status, ServerError error,
   result.transient = TransientForStatus(status);
   result.retry_after = retry;
   result.message = "token endpoint answered " + StatusText(status);
-  if (IsPrintableCode(error.error)) {
-    result.message += " error=" + error.error;
+  if (std::string_view code = CodeForMessage(error.error); !code.empty()) {
+    result.message += " error=";
+    result.message.append(code);
   }
-  if (IsPrintableCode(error.suberror)) {
-    result.message += " suberror=" + error.suberror;
+  if (std::string_view code = CodeForMessage(error.suberror); !code.empty()) {
+    result.message += " suberror=";
+    result.message.append(code);
   }
   result.server_error = std::move(error);
   return result;
@@ -349,8 +378,8 @@ Status ValidateRefreshRequest(const RefreshRequest& request) {
   for (std::size_t i = 0; i < request.extra_body_parameters.size(); ++i) {
     const std::string& name = request.extra_body_parameters[i].first;
     if (name.empty()) {
-      return InvalidArgumentError("extra body parameter #" +
-                                  std::to_string(i) + " has no name");
+      return InvalidArgumentError("extra body parameter #" + std::to_string(i) +
+                                  " has no name");
     }
     for (std::string_view standard : kStandardFields) {
       if (name == standard) {
@@ -376,8 +405,8 @@ RefreshResult RefreshResult::NetworkFailure(TransientKind kind,
                                             std::string message) {
   RefreshResult result;
   result.outcome = RefreshOutcome::kNetworkError;
-  result.transient = kind == TransientKind::kNone ? TransientKind::kNetwork
-                                                  : kind;
+  result.transient =
+      kind == TransientKind::kNone ? TransientKind::kNetwork : kind;
   result.message = std::move(message);
   return result;
 }
@@ -430,8 +459,7 @@ std::optional<std::chrono::seconds> ParseRetryAfter(
 RefreshResult ParseTokenEndpointResponse(
     int http_status, SecretBytes body, std::string_view retry_after,
     std::chrono::system_clock::time_point now) {
-  std::optional<std::chrono::seconds> retry =
-      ParseRetryAfter(retry_after, now);
+  std::optional<std::chrono::seconds> retry = ParseRetryAfter(retry_after, now);
   const bool status_ok = http_status >= 200 && http_status <= 299;
 
   // In-situ parsing needs a terminating NUL; string values then point into
@@ -523,7 +551,14 @@ TokenEndpoint::~TokenEndpoint() = default;
 
 RefreshResult TokenEndpoint::Refresh(const RefreshRequest& request) {
   const std::string prefix = std::string(Name()) + ": ";
-  auto tag = [&prefix](RefreshResult result) {
+  auto tag = [&prefix, &request](RefreshResult result) {
+    // Last line of defence for implementations (ours included) that build
+    // a message from data which turned out to hold the request's secrets.
+    if (QuotesSecret(result.message, request.refresh_token.view()) ||
+        QuotesSecret(result.message, request.client_secret.view())) {
+      result.message = std::string(RefreshOutcomeName(result.outcome)) +
+                       " (message withheld: it quoted a request secret)";
+    }
     result.message.insert(0, prefix);
     return result;
   };
@@ -531,7 +566,8 @@ RefreshResult TokenEndpoint::Refresh(const RefreshRequest& request) {
   if (!valid.ok()) return tag(RefreshResult::RequestRejected(valid.message()));
   if (std::chrono::steady_clock::now() >= request.deadline) {
     return tag(RefreshResult::NetworkFailure(
-        TransientKind::kTimeout, "deadline passed before the request was sent"));
+        TransientKind::kTimeout,
+        "deadline passed before the request was sent"));
   }
   try {
     RefreshResult result = DoRefresh(request);
@@ -633,17 +669,16 @@ ErrorClassification Classify(const RefreshResult& result) {
   bool ui = false;
   if (e.error == "invalid_grant") {
     ui = !client_mismatch && !protection_policy;
-  } else if (IsOneOf(e.error,
-                     {"interaction_required", "consent_required",
-                      "login_required", "bad_token", "ui_not_allowed",
-                      "interrupted_user"})) {
+  } else if (IsOneOf(e.error, {"interaction_required", "consent_required",
+                               "login_required", "bad_token", "ui_not_allowed",
+                               "interrupted_user"})) {
     ui = true;
   }
   if (!client_mismatch && !protection_policy &&
-      IsOneOf(e.suberror, {"message_only", "additional_action",
-                           "basic_action", "user_password_expired",
-                           "consent_required", "bad_token", "ui_not_allowed",
-                           "interrupted_user"})) {
+      IsOneOf(e.suberror,
+              {"message_only", "additional_action", "basic_action",
+               "user_password_expired", "consent_required", "bad_token",
+               "ui_not_allowed", "interrupted_user"})) {
     ui = true;
   }
   const bool claims_challenge = !e.claims.empty() && status >= 400 &&
@@ -696,70 +731,108 @@ ErrorClassification Classify(const RefreshResult& result) {
 
 const char* ErrorCategoryName(ErrorCategory category) {
   switch (category) {
-    case ErrorCategory::kNone: return "none";
-    case ErrorCategory::kUiRequired: return "ui_required";
-    case ErrorCategory::kTransient: return "transient";
-    case ErrorCategory::kServiceError: return "service_error";
+    case ErrorCategory::kNone:
+      return "none";
+    case ErrorCategory::kUiRequired:
+      return "ui_required";
+    case ErrorCategory::kTransient:
+      return "transient";
+    case ErrorCategory::kServiceError:
+      return "service_error";
   }
   return "unknown";
 }
 
 const char* UiRequiredReasonName(UiRequiredReason reason) {
   switch (reason) {
-    case UiRequiredReason::kNone: return "none";
-    case UiRequiredReason::kInvalidGrant: return "invalid_grant";
-    case UiRequiredReason::kInteractionRequired: return "interaction_required";
-    case UiRequiredReason::kConsentRequired: return "consent_required";
-    case UiRequiredReason::kLoginRequired: return "login_required";
-    case UiRequiredReason::kBadToken: return "bad_token";
-    case UiRequiredReason::kClaimsChallenge: return "claims_challenge";
-    case UiRequiredReason::kUiNotAllowed: return "ui_not_allowed";
-    case UiRequiredReason::kInterruptedUser: return "interrupted_user";
-    case UiRequiredReason::kOther: return "other";
+    case UiRequiredReason::kNone:
+      return "none";
+    case UiRequiredReason::kInvalidGrant:
+      return "invalid_grant";
+    case UiRequiredReason::kInteractionRequired:
+      return "interaction_required";
+    case UiRequiredReason::kConsentRequired:
+      return "consent_required";
+    case UiRequiredReason::kLoginRequired:
+      return "login_required";
+    case UiRequiredReason::kBadToken:
+      return "bad_token";
+    case UiRequiredReason::kClaimsChallenge:
+      return "claims_challenge";
+    case UiRequiredReason::kUiNotAllowed:
+      return "ui_not_allowed";
+    case UiRequiredReason::kInterruptedUser:
+      return "interrupted_user";
+    case UiRequiredReason::kOther:
+      return "other";
   }
   return "unknown";
 }
 
 const char* TransientKindName(TransientKind kind) {
   switch (kind) {
-    case TransientKind::kNone: return "none";
-    case TransientKind::kHttp5xx: return "http_5xx";
-    case TransientKind::kHttp429: return "http_429";
-    case TransientKind::kHttp408: return "http_408";
-    case TransientKind::kServerBusy: return "server_busy";
-    case TransientKind::kTimeout: return "timeout";
-    case TransientKind::kConnectionRefused: return "connection_refused";
-    case TransientKind::kNameResolution: return "name_resolution";
-    case TransientKind::kTls: return "tls";
-    case TransientKind::kNetwork: return "network";
+    case TransientKind::kNone:
+      return "none";
+    case TransientKind::kHttp5xx:
+      return "http_5xx";
+    case TransientKind::kHttp429:
+      return "http_429";
+    case TransientKind::kHttp408:
+      return "http_408";
+    case TransientKind::kServerBusy:
+      return "server_busy";
+    case TransientKind::kTimeout:
+      return "timeout";
+    case TransientKind::kConnectionRefused:
+      return "connection_refused";
+    case TransientKind::kNameResolution:
+      return "name_resolution";
+    case TransientKind::kTls:
+      return "tls";
+    case TransientKind::kNetwork:
+      return "network";
   }
   return "unknown";
 }
 
 const char* RefreshOutcomeName(RefreshOutcome outcome) {
   switch (outcome) {
-    case RefreshOutcome::kSuccess: return "success";
-    case RefreshOutcome::kServerError: return "server_error";
-    case RefreshOutcome::kNetworkError: return "network_error";
-    case RefreshOutcome::kInvalidResponse: return "invalid_response";
-    case RefreshOutcome::kRequestRejected: return "request_rejected";
-    case RefreshOutcome::kInternalError: return "internal_error";
+    case RefreshOutcome::kSuccess:
+      return "success";
+    case RefreshOutcome::kServerError:
+      return "server_error";
+    case RefreshOutcome::kNetworkError:
+      return "network_error";
+    case RefreshOutcome::kInvalidResponse:
+      return "invalid_response";
+    case RefreshOutcome::kRequestRejected:
+      return "request_rejected";
+    case RefreshOutcome::kInternalError:
+      return "internal_error";
   }
   return "unknown";
 }
 
 const char* ServiceErrorReasonName(ServiceErrorReason reason) {
   switch (reason) {
-    case ServiceErrorReason::kNone: return "none";
-    case ServiceErrorReason::kOther: return "other";
-    case ServiceErrorReason::kClientMismatch: return "client_mismatch";
+    case ServiceErrorReason::kNone:
+      return "none";
+    case ServiceErrorReason::kOther:
+      return "other";
+    case ServiceErrorReason::kClientMismatch:
+      return "client_mismatch";
     case ServiceErrorReason::kProtectionPolicyRequired:
       return "protection_policy_required";
-    case ServiceErrorReason::kInvalidClient: return "invalid_client";
-    case ServiceErrorReason::kRequestThrottled: return "request_throttled";
-    case ServiceErrorReason::kInvalidResponse: return "invalid_response";
-    case ServiceErrorReason::kRequestRejected: return "request_rejected";
-    case ServiceErrorReason::kInternal: return "internal";
+    case ServiceErrorReason::kInvalidClient:
+      return "invalid_client";
+    case ServiceErrorReason::kRequestThrottled:
+      return "request_throttled";
+    case ServiceErrorReason::kInvalidResponse:
+      return "invalid_response";
+    case ServiceErrorReason::kRequestRejected:
+      return "request_rejected";
+    case ServiceErrorReason::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -57,8 +57,8 @@ struct RefreshRequest {
   // Full token endpoint URL; overrides `authority` when not empty.
   // Default: empty.
   std::string token_endpoint;
-  std::string client_id;       // Required.
-  SecretBytes refresh_token;   // Required.
+  std::string client_id;      // Required.
+  SecretBytes refresh_token;  // Required.
   // Requested scopes; ComposeRefreshScope() adds the OIDC ones.
   std::vector<std::string> scopes;
   // Confidential clients only; empty means a public client. Default: empty.
@@ -121,15 +121,15 @@ enum class RefreshOutcome {
 // Why a failure may go away by itself.
 enum class TransientKind {
   kNone,
-  kHttp5xx,              // HTTP 500-599.
-  kHttp429,              // Too many requests; see retry_after.
-  kHttp408,              // Request timeout from the server.
-  kServerBusy,           // error=temporarily_unavailable or request_timeout.
-  kTimeout,              // The deadline or the endpoint's timeout expired.
-  kConnectionRefused,    // Nothing listens (or a firewall said no).
-  kNameResolution,       // DNS failed.
-  kTls,                  // TLS handshake or certificate failure.
-  kNetwork,              // Connection reset, empty reply, other I/O errors.
+  kHttp5xx,            // HTTP 500-599.
+  kHttp429,            // Too many requests; see retry_after.
+  kHttp408,            // Request timeout from the server.
+  kServerBusy,         // error=temporarily_unavailable or request_timeout.
+  kTimeout,            // The deadline or the endpoint's timeout expired.
+  kConnectionRefused,  // Nothing listens (or a firewall said no).
+  kNameResolution,     // DNS failed.
+  kTls,                // TLS handshake or certificate failure.
+  kNetwork,            // Connection reset, empty reply, other I/O errors.
 };
 
 // The OAuth2 error body (RFC 6749 §5.2 plus Entra's extra members) and the
@@ -137,10 +137,10 @@ enum class TransientKind {
 // is ever copied into RefreshResult::message.
 struct ServerError {
   int http_status = 0;
-  std::string error;              // e.g. "invalid_grant"; empty if none.
+  std::string error;  // e.g. "invalid_grant"; empty if none.
   std::string error_description;
-  std::string suberror;           // e.g. "bad_token", "client_mismatch".
-  std::string claims;             // A claims challenge (JSON), if any.
+  std::string suberror;  // e.g. "bad_token", "client_mismatch".
+  std::string claims;    // A claims challenge (JSON), if any.
   std::vector<std::int64_t> error_codes;  // AADSTS numbers.
   std::string error_uri;
   std::string timestamp;
@@ -151,11 +151,11 @@ struct ServerError {
 // The outcome of TokenEndpoint::Refresh(). A value: nothing throws.
 struct RefreshResult {
   RefreshOutcome outcome = RefreshOutcome::kInternalError;
-  TokenResponse response;        // kSuccess only.
-  ServerError server_error;      // kServerError (http_status also set for
-                                 // kInvalidResponse when one arrived).
-  TransientKind transient = TransientKind::kNone;  // kNetworkError always,
-                                 // kServerError for 5xx/429/408.
+  TokenResponse response;    // kSuccess only.
+  ServerError server_error;  // kServerError (http_status also set for
+                             // kInvalidResponse when one arrived).
+  // Set for every kNetworkError and for kServerError with 5xx/429/408.
+  TransientKind transient = TransientKind::kNone;
   // Retry-After in seconds (delta-seconds or HTTP-date), when the answer
   // carried one; a date in the past gives 0.
   std::optional<std::chrono::seconds> retry_after;
@@ -341,8 +341,7 @@ TOKENCACHE_EXPORT const char* ErrorCategoryName(ErrorCategory category);
 TOKENCACHE_EXPORT const char* UiRequiredReasonName(UiRequiredReason reason);
 TOKENCACHE_EXPORT const char* TransientKindName(TransientKind kind);
 TOKENCACHE_EXPORT const char* RefreshOutcomeName(RefreshOutcome outcome);
-TOKENCACHE_EXPORT const char* ServiceErrorReasonName(
-    ServiceErrorReason reason);
+TOKENCACHE_EXPORT const char* ServiceErrorReasonName(ServiceErrorReason reason);
 
 }  // namespace tokencache
 

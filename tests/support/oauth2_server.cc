@@ -129,7 +129,8 @@ std::string MockResponse::ToJson() const {
   }
   if (raw_body) {
     w.Key("raw_body");
-    w.String(raw_body->data(), static_cast<rapidjson::SizeType>(raw_body->size()));
+    w.String(raw_body->data(),
+             static_cast<rapidjson::SizeType>(raw_body->size()));
     w.Key("raw_repeat");
     w.Int(raw_repeat);
   }
@@ -157,14 +158,17 @@ std::optional<std::string> RecordedRequest::Field(
 // ----- OAuth2MockServer -----
 
 Result<std::unique_ptr<OAuth2MockServer>> OAuth2MockServer::Start() {
-  const std::string node_dir = std::string(TOKENCACHE_SOURCE_DIR) + "/tests/node";
+  const std::string node_dir =
+      std::string(TOKENCACHE_SOURCE_DIR) + "/tests/node";
   const std::string script = node_dir + "/mock_oauth2_server.js";
   if (!FileExists(script)) {
     return NotFoundError("mock server script missing: " + script);
   }
   if (!FileExists(node_dir + "/node_modules/oauth2-mock-server/package.json")) {
-    return NotFoundError("oauth2-mock-server is not installed: run `npm ci "
-                         "--ignore-scripts` in " + node_dir);
+    return NotFoundError(
+        "oauth2-mock-server is not installed: run `npm ci "
+        "--ignore-scripts` in " +
+        node_dir);
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     return InternalError("curl_global_init failed");

@@ -54,7 +54,7 @@ struct MockResponse {
   std::optional<std::string> raw_body;
   int raw_repeat = 1;
   std::string content_type;
-  bool drop_connection = false;  // Close the socket without answering.
+  bool drop_connection = false;          // Close the socket without answering.
   std::string id_token_claims_json;      // Merged into the ID token payload.
   std::string access_token_claims_json;  // Merged into the AT payload.
 
@@ -79,7 +79,7 @@ struct RecordedRequest {
   std::string content_type;
   std::map<std::string, std::string> headers;  // Lower-case names.
   bool has_form = false;
-  std::map<std::string, std::string> form;     // Decoded form fields.
+  std::map<std::string, std::string> form;  // Decoded form fields.
 
   // The form field `name`, or std::nullopt.
   std::optional<std::string> Field(const std::string& name) const;

@@ -5,7 +5,6 @@
 // in token_endpoint.h.
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <string>
 
@@ -17,8 +16,7 @@ namespace {
 using std::chrono::seconds;
 
 RefreshResult ServerFailure(int status, std::string error,
-                            std::string suberror = "",
-                            std::string claims = "",
+                            std::string suberror = "", std::string claims = "",
                             std::string description = "") {
   RefreshResult r;
   r.outcome = RefreshOutcome::kServerError;
@@ -68,7 +66,8 @@ TEST_CASE("Classify reports UI required for the NET and JS interaction rules",
   };
   for (const UiRow& row : rows) {
     INFO("error=" << row.error << " suberror=" << row.suberror);
-    ErrorClassification c = Classify(ServerFailure(400, row.error, row.suberror));
+    ErrorClassification c =
+        Classify(ServerFailure(400, row.error, row.suberror));
     CHECK(c.category == ErrorCategory::kUiRequired);
     CHECK(c.ui_reason == row.reason);
     CHECK(c.transient == TransientKind::kNone);
@@ -87,8 +86,7 @@ TEST_CASE("Classify maps suberrors to NET's UI-required classification",
       {"basic_action", UiRequiredClassification::kBasicAction},
       {"additional_action", UiRequiredClassification::kAdditionalAction},
       {"consent_required", UiRequiredClassification::kConsentRequired},
-      {"user_password_expired",
-       UiRequiredClassification::kUserPasswordExpired},
+      {"user_password_expired", UiRequiredClassification::kUserPasswordExpired},
       {"bad_token", UiRequiredClassification::kNone},
       {"token_expired", UiRequiredClassification::kNone},
       {"", UiRequiredClassification::kNone},
@@ -102,15 +100,18 @@ TEST_CASE("Classify maps suberrors to NET's UI-required classification",
   }
 }
 
-TEST_CASE("Classify keeps invalid_grant with client_mismatch or "
-          "protection_policy_required a service error", "[endpoint][classify]") {
+TEST_CASE(
+    "Classify keeps invalid_grant with client_mismatch or "
+    "protection_policy_required a service error",
+    "[endpoint][classify]") {
   ErrorClassification c =
       Classify(ServerFailure(400, "invalid_grant", "client_mismatch"));
   CHECK(c.category == ErrorCategory::kServiceError);
   CHECK(c.service_reason == ServiceErrorReason::kClientMismatch);
   CHECK(c.ui_reason == UiRequiredReason::kNone);
 
-  c = Classify(ServerFailure(400, "invalid_grant", "protection_policy_required"));
+  c = Classify(
+      ServerFailure(400, "invalid_grant", "protection_policy_required"));
   CHECK(c.category == ErrorCategory::kServiceError);
   CHECK(c.service_reason == ServiceErrorReason::kProtectionPolicyRequired);
 
@@ -187,13 +188,14 @@ TEST_CASE("Classify reports other server errors as service errors",
   CHECK(c.category == ErrorCategory::kServiceError);
   CHECK(c.service_reason == ServiceErrorReason::kInvalidClient);
 
-  c = Classify(ServerFailure(400, "invalid_request", "", "",
-                             "AADSTS50196: The server terminated an operation"));
+  c = Classify(
+      ServerFailure(400, "invalid_request", "", "",
+                    "AADSTS50196: The server terminated an operation"));
   CHECK(c.service_reason == ServiceErrorReason::kRequestThrottled);
 
-  for (const char* error : {"invalid_request", "invalid_scope",
-                            "unauthorized_client", "unsupported_grant_type",
-                            ""}) {
+  for (const char* error :
+       {"invalid_request", "invalid_scope", "unauthorized_client",
+        "unsupported_grant_type", ""}) {
     INFO("error=" << error);
     c = Classify(ServerFailure(400, error));
     CHECK(c.category == ErrorCategory::kServiceError);
@@ -214,8 +216,7 @@ TEST_CASE("Classify maps the non-server outcomes", "[endpoint][classify]") {
         TransientKind::kNameResolution, TransientKind::kTls,
         TransientKind::kNetwork}) {
     INFO(TransientKindName(kind));
-    ErrorClassification c =
-        Classify(RefreshResult::NetworkFailure(kind, "x"));
+    ErrorClassification c = Classify(RefreshResult::NetworkFailure(kind, "x"));
     CHECK(c.category == ErrorCategory::kTransient);
     CHECK(c.transient == kind);
   }

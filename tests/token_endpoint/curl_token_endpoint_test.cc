@@ -6,9 +6,8 @@
 
 #include "tokencache/backends/curl_token_endpoint.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -69,7 +68,7 @@ class EndpointFixture {
   // Refreshes and checks that the message leaks no canary.
   RefreshResult Refresh(const RefreshRequest& request) {
     RefreshResult result = endpoint_->Refresh(request);
-    INFO("message: " << result.message);
+    // No INFO with the message: if it leaked, printing it would leak again.
     CHECK_FALSE(Leaks(result.message, kRefreshToken));
     CHECK_FALSE(Leaks(result.message, kClientSecret));
     CHECK_FALSE(Leaks(result.message, kAccessToken));
@@ -141,8 +140,8 @@ TEST_CASE_METHOD(EndpointFixture,
   request.client_secret = SecretBytes(std::string(kClientSecret) + "&=+%");
   request.scopes = {"api://app-id/.default", "Mail.Read&x=1", "a+b%20c",
                     "\xC3\xA9t\xC3\xA9"};
-  request.claims =
-      R"({"access_token":{"xms_cc":{"values":["cp1"]},"nbf":{"essential":true,"value":"1&2=3"}}})";
+  request.claims = R"({"access_token":{"xms_cc":{"values":["cp1"]},)"
+                   R"("nbf":{"essential":true,"value":"1&2=3"}}})";
   request.correlation_id = "6f1c3e9a-0000-4000-8000-000000000001";
   request.extra_headers = {{"X-AnchorMailbox", "Oid:oid-1@tid-1"}};
   RefreshResult r = Refresh(request);
@@ -151,9 +150,10 @@ TEST_CASE_METHOD(EndpointFixture,
   auto requests = Requests();
   REQUIRE(requests.size() == 1);
   const RecordedRequest& q = requests[0];
-  CHECK((q.Field("refresh_token") == std::string(request.refresh_token.view())));
-  CHECK((q.Field("client_secret") ==
-         std::string(request.client_secret.view())));
+  CHECK(
+      (q.Field("refresh_token") == std::string(request.refresh_token.view())));
+  CHECK(
+      (q.Field("client_secret") == std::string(request.client_secret.view())));
   CHECK(q.Field("scope") ==
         "api://app-id/.default Mail.Read&x=1 a+b%20c \xC3\xA9t\xC3\xA9 openid "
         "profile offline_access");
@@ -165,7 +165,8 @@ TEST_CASE_METHOD(EndpointFixture,
 
 TEST_CASE_METHOD(EndpointFixture,
                  "Numeric strings, FOCI and client_info are parsed from the "
-                 "wire", "[endpoint][curl]") {
+                 "wire",
+                 "[endpoint][curl]") {
   REQUIRE_OK(server().Script(MockResponse::Success(
       std::string(R"({"access_token":")") + kAccessToken +
       R"(","expires_in":"3599","ext_expires_in":"7199","refresh_in":"1800",
@@ -191,16 +192,20 @@ TEST_CASE_METHOD(EndpointFixture,
 
 TEST_CASE_METHOD(EndpointFixture,
                  "A rotated refresh token is returned and a missing one is "
-                 "left empty", "[endpoint][curl]") {
+                 "left empty",
+                 "[endpoint][curl]") {
   RefreshResult first = Refresh();
   RefreshResult second = Refresh();
   REQUIRE(first.ok());
   REQUIRE(second.ok());
   CHECK_FALSE(first.response.refresh_token.empty());
-  CHECK_FALSE(first.response.refresh_token.Equals(second.response.refresh_token));
-  CHECK_FALSE(first.response.refresh_token.Equals(std::string_view(kRefreshToken)));
+  CHECK_FALSE(
+      first.response.refresh_token.Equals(second.response.refresh_token));
+  CHECK_FALSE(
+      first.response.refresh_token.Equals(std::string_view(kRefreshToken)));
 
-  REQUIRE_OK(server().Script(MockResponse::Success(R"({"refresh_token":null})")));
+  REQUIRE_OK(
+      server().Script(MockResponse::Success(R"({"refresh_token":null})")));
   RefreshResult kept = Refresh();
   REQUIRE(kept.ok());
   CHECK(kept.response.refresh_token.empty());
@@ -228,7 +233,8 @@ TEST_CASE_METHOD(EndpointFixture,
        UiRequiredReason::kInteractionRequired},
       {"consent_required", "", "", ErrorCategory::kUiRequired,
        UiRequiredReason::kConsentRequired},
-      {"invalid_grant", "", R"({"access_token":{"capolids":{"essential":true}}})",
+      {"invalid_grant", "",
+       R"({"access_token":{"capolids":{"essential":true}}})",
        ErrorCategory::kUiRequired, UiRequiredReason::kClaimsChallenge},
       {"invalid_client", "", "", ErrorCategory::kServiceError,
        UiRequiredReason::kNone},
@@ -271,6 +277,32 @@ TEST_CASE_METHOD(EndpointFixture,
   CHECK(r.server_error.timestamp == "2026-11-26 06:00:00Z");
   CHECK(r.server_error.error_uri == "https://login.example/error?code=700082");
   CHECK(r.message.find("AADSTS700082") == std::string::npos);
+}
+
+TEST_CASE_METHOD(EndpointFixture,
+                 "Messages never quote secrets, even when the server echoes "
+                 "them",
+                 "[endpoint][curl][secrets]") {
+  // A hostile or buggy server puts the request's secrets into every error
+  // member; they may land in ServerError (server data) but never in the
+  // message the library writes.
+  RefreshRequest request = Request();
+  request.client_secret = SecretBytes(kClientSecret);
+  for (const std::string& echoed :
+       {std::string(kRefreshToken), std::string(kClientSecret)}) {
+    MockResponse echo;
+    echo.status = 400;
+    echo.body_json = "{\"error\":\"" + echoed + "\",\"suberror\":\"" + echoed +
+                     "\",\"error_description\":\"" + echoed + "\"}";
+    MockResponse echo_ok =
+        MockResponse::Success("{\"expires_in\":\"" + echoed + "\"}");
+    REQUIRE_OK(server().Script({echo, echo_ok}));
+    RefreshResult r = Refresh(request);  // Refresh() checks the message.
+    CHECK(r.outcome == RefreshOutcome::kServerError);
+    CHECK(r.message.find("HTTP 400") != std::string::npos);
+    r = Refresh(request);
+    CHECK(r.outcome == RefreshOutcome::kInvalidResponse);
+  }
 }
 
 TEST_CASE_METHOD(EndpointFixture,
@@ -388,8 +420,8 @@ TEST_CASE_METHOD(EndpointFixture,
                  "Malformed and token-less success bodies are service errors",
                  "[endpoint][curl]") {
   MockResponse malformed;
-  malformed.raw_body = std::string("{\"access_token\":\"") + kAccessToken +
-                       "\",\"expires_in\":";
+  malformed.raw_body =
+      std::string("{\"access_token\":\"") + kAccessToken + "\",\"expires_in\":";
   MockResponse no_token = MockResponse::Success(R"({"access_token":null})");
   MockResponse bad_number =
       MockResponse::Success(R"({"expires_in":"in an hour"})");
@@ -417,7 +449,8 @@ TEST_CASE("An answer over the size cap is dropped as a service error",
   options.max_response_bytes = 64 * 1024;
   EndpointFixture fixture(options);
   MockResponse huge;
-  huge.raw_body = std::string("{\"access_token\":\"") + kAccessToken + "\",\"p\":\"";
+  huge.raw_body =
+      std::string("{\"access_token\":\"") + kAccessToken + "\",\"p\":\"";
   huge.raw_repeat = 1;
   huge.raw_body->append(std::string(200 * 1024, 'x'));
   huge.raw_body->append("\"}");
@@ -434,14 +467,13 @@ TEST_CASE("An answer over the size cap is dropped as a service error",
   CHECK(fixture.Refresh().ok());
 }
 
-TEST_CASE_METHOD(EndpointFixture,
-                 "A redirect is reported, not followed",
+TEST_CASE_METHOD(EndpointFixture, "A redirect is reported, not followed",
                  "[endpoint][curl]") {
   MockResponse redirect;
   redirect.status = 302;
   redirect.body_json = "{}";
-  redirect.headers = {{"Location", server().Authority("other") +
-                                       "/oauth2/v2.0/token"}};
+  redirect.headers = {
+      {"Location", server().Authority("other") + "/oauth2/v2.0/token"}};
   REQUIRE_OK(server().Script(redirect));
   RefreshResult r = Refresh();
   CHECK(r.outcome == RefreshOutcome::kServerError);

@@ -6,9 +6,8 @@
 
 #include "tokencache/token_endpoint.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <ctime>
 #include <stdexcept>
@@ -63,8 +62,8 @@ TEST_CASE("ComposeRefreshScope adds the OIDC scopes once, keeping order",
   CHECK(ComposeRefreshScope({"User.Read", "Mail.Read"}) ==
         "User.Read Mail.Read openid profile offline_access");
   CHECK(ComposeRefreshScope({}) == "openid profile offline_access");
-  CHECK(ComposeRefreshScope({"OpenID", "user.read", "User.Read", "",
-                             "offline_access"}) ==
+  CHECK(ComposeRefreshScope(
+            {"OpenID", "user.read", "User.Read", "", "offline_access"}) ==
         "OpenID user.read offline_access profile");
 }
 
@@ -138,8 +137,7 @@ TEST_CASE("ParseRetryAfter reads delta-seconds and all three HTTP-date forms",
   CHECK(ParseRetryAfter("0", now) == seconds(0));
   CHECK(ParseRetryAfter(" 120 ", now) == seconds(120));
   CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now) == seconds(120));
-  CHECK(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", now) ==
-        seconds(120));
+  CHECK(ParseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", now) == seconds(120));
   CHECK(ParseRetryAfter("Sun Nov  6 08:49:37 1994", now) == seconds(120));
   // A date already past means "now".
   CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", At(784111777 + 5)) ==
@@ -152,10 +150,10 @@ TEST_CASE("ParseRetryAfter reads delta-seconds and all three HTTP-date forms",
   CHECK_FALSE(ParseRetryAfter("-5", now).has_value());
   CHECK_FALSE(ParseRetryAfter("1.5", now).has_value());
   CHECK_FALSE(ParseRetryAfter("soon", now).has_value());
-  CHECK_FALSE(ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT junk", now)
-                  .has_value());
-  CHECK_FALSE(ParseRetryAfter("Sun, 32 Nov 1994 08:49:37 GMT", now)
-                  .has_value());
+  CHECK_FALSE(
+      ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT junk", now).has_value());
+  CHECK_FALSE(
+      ParseRetryAfter("Sun, 32 Nov 1994 08:49:37 GMT", now).has_value());
 }
 
 TEST_CASE("ParseTokenEndpointResponse accepts numbers and numeric strings",
@@ -260,8 +258,10 @@ TEST_CASE("ParseTokenEndpointResponse keeps every OAuth2 error member",
   CHECK(r.message.find("secret-looking") == std::string::npos);
 }
 
-TEST_CASE("ParseTokenEndpointResponse treats error bodies and bad statuses "
-          "as server errors", "[endpoint][parse]") {
+TEST_CASE(
+    "ParseTokenEndpointResponse treats error bodies and bad statuses "
+    "as server errors",
+    "[endpoint][parse]") {
   // An error member wins even with 200 (some proxies and ADFS do that).
   RefreshResult r = Parse(200, R"({"error":"invalid_request"})");
   CHECK(r.outcome == RefreshOutcome::kServerError);
@@ -282,17 +282,26 @@ TEST_CASE("ParseTokenEndpointResponse treats error bodies and bad statuses "
   r = Parse(401, R"({"access_token":"at"})");
   CHECK(r.outcome == RefreshOutcome::kServerError);
   CHECK(r.response.access_token.empty());
-  // An error code that is not an identifier stays out of the message.
-  r = Parse(400, R"({"error":"rt-value injected\nline"})");
+  // Only known codes are named; anything else (it could be echoed request
+  // data) is "other".
+  r = Parse(400, R"({"error":"rt-value-echoed","suberror":"rt-value-2"})");
   CHECK(r.message.find("rt-value") == std::string::npos);
+  CHECK(r.message.find("error=other suberror=other") != std::string::npos);
+  CHECK(r.server_error.error == "rt-value-echoed");
 }
 
 // An endpoint that does whatever the test says, to drive Refresh()'s
 // firewall.
 class ScriptedEndpoint : public TokenEndpoint {
  public:
-  enum class Action { kSucceed, kSucceedEmpty, kThrowRuntime, kThrowSystem,
-                      kThrowInt };
+  enum class Action {
+    kSucceed,
+    kSucceedEmpty,
+    kLeakMessage,
+    kThrowRuntime,
+    kThrowSystem,
+    kThrowInt
+  };
   explicit ScriptedEndpoint(Action action) : action_(action) {}
   std::string_view Name() const override { return "scripted"; }
   int calls() const { return calls_.load(); }
@@ -308,6 +317,11 @@ class ScriptedEndpoint : public TokenEndpoint {
       }
       case Action::kSucceedEmpty:
         return RefreshResult::Success(TokenResponse());
+      case Action::kLeakMessage:
+        return RefreshResult::NetworkFailure(
+            TransientKind::kNetwork,
+            "failed for token " + std::string(request.refresh_token.view()) +
+                " and secret " + std::string(request.client_secret.view()));
       case Action::kThrowRuntime:
         throw std::runtime_error(std::string(request.refresh_token.view()));
       case Action::kThrowSystem:
@@ -345,6 +359,22 @@ TEST_CASE("Refresh turns exceptions into values and never quotes them",
 
   ScriptedEndpoint other(ScriptedEndpoint::Action::kThrowInt);
   CHECK(other.Refresh(request).outcome == RefreshOutcome::kInternalError);
+}
+
+TEST_CASE("Refresh withholds a message that quotes a request secret",
+          "[endpoint][nvi]") {
+  ScriptedEndpoint leaky(ScriptedEndpoint::Action::kLeakMessage);
+  RefreshRequest request = BasicRequest();
+  request.refresh_token = SecretBytes("rt-CANARY-0c9d7e21aa");
+  RefreshResult r = leaky.Refresh(request);
+  CHECK(r.outcome == RefreshOutcome::kNetworkError);
+  CHECK(r.message.find("CANARY") == std::string::npos);
+  CHECK(r.message.rfind("scripted: network_error (message withheld", 0) == 0);
+
+  request.refresh_token = SecretBytes("rt-plain-0001");
+  request.client_secret = SecretBytes("cs-CANARY-77ab01fe3c");
+  r = leaky.Refresh(request);
+  CHECK(r.message.find("CANARY") == std::string::npos);
 }
 
 TEST_CASE("Refresh checks the request and the deadline before DoRefresh",
