@@ -402,6 +402,56 @@ TEST_CASE("Open refuses null parts and surfaces store read errors",
   CHECK(opened.status().code() == Code::kUnavailable);
 }
 
+// A Lock that records how it is used; it can be told to time out. (Real
+// cross-process locking is tested with the file lock in tests/lock.)
+class RecordingLock final : public Lock {
+ public:
+  struct Counts {
+    std::atomic<int> shared{0};
+    std::atomic<int> exclusive{0};
+    std::atomic<bool> time_out{false};
+  };
+  explicit RecordingLock(std::shared_ptr<Counts> counts)
+      : counts_(std::move(counts)) {}
+  std::string_view Name() const override { return "recording"; }
+  Result<std::unique_ptr<LockHandle>> Acquire(LockMode mode,
+                                              Deadline) override {
+    if (counts_->time_out) {
+      return Status(Code::kLockTimeout, "injected lock timeout");
+    }
+    ++(mode == LockMode::kShared ? counts_->shared : counts_->exclusive);
+    return std::make_unique<LockHandle>();
+  }
+
+ private:
+  std::shared_ptr<Counts> counts_;
+};
+
+TEST_CASE("Writes take the exclusive lock; unchanged reads take none",
+          "[core][cache][lock]") {
+  auto clock = std::make_shared<ManualClock>(kNow);
+  auto slot = std::make_shared<MemoryBlobStore::Slot>();
+  auto counts = std::make_shared<RecordingLock::Counts>();
+  Result<std::unique_ptr<Cache>> opened = Cache::Open(
+      std::make_unique<MemoryBlobStore>(slot),
+      std::make_unique<HandleSerializer>(),
+      std::make_unique<RecordingLock>(counts), Options(clock));
+  REQUIRE_OK(opened);
+  Cache& cache = **opened;
+  REQUIRE_OK(SignIn(cache, Alice(), "User.Read", "a"));
+  CHECK(counts->exclusive == 1);
+  const int shared_before = counts->shared;
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE_OK(cache.FindAccessToken(AliceQuery({"User.Read"})));
+  }
+  CHECK(counts->exclusive == 1);
+  CHECK(counts->shared == shared_before);
+
+  counts->time_out = true;
+  CHECK(SignIn(cache, Bob(), "User.Read", "b").code() == Code::kLockTimeout);
+  CHECK(cache.GetAccounts()->size() == 1);
+}
+
 TEST_CASE("One cache serves many threads reading and writing at once",
           "[core][cache][concurrency]") {
   auto clock = std::make_shared<ManualClock>(kNow);
