@@ -566,6 +566,12 @@ bool ParseCarrier(const ExtraField& field, std::string_view prefix,
     return false;
   }
   std::string_view b64 = json.substr(1, json.size() - 2);
+  if (b64.empty()) {
+    // An empty field; libsodium may not be handed an empty buffer, whose
+    // pointer can be null (its `bin` argument is declared nonnull).
+    bytes->Clear();
+    return true;
+  }
   bytes->Resize(b64.size() / 4 * 3);
   std::size_t decoded = 0;
   const char* end = nullptr;
