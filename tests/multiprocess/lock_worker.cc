@@ -213,12 +213,12 @@ int Overlap(int argc, char** argv) {
           held = std::move(*handle);
         }
         if (shared->inside.fetch_add(1) != 0) overlaps.fetch_add(1);
-        // A short critical section, so that overlaps are likely without a
-        // lock.
-        for (int spin = 0; spin < 200; ++spin) {
+        // A short busy critical section (a few microseconds), so that
+        // overlaps are likely without a lock. No yield: under load, a
+        // holder that yields stalls every waiter for a time slice.
+        for (int spin = 0; spin < 2000; ++spin) {
           std::atomic_signal_fence(std::memory_order_seq_cst);
         }
-        std::this_thread::yield();
         shared->inside.fetch_sub(1);
         acquisitions.fetch_add(1);
       }
