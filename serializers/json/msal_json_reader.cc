@@ -14,6 +14,8 @@
 //
 // Numbers arrive as raw text (kParseNumbersAsStringsFlag), so that unknown
 // fields keep their exact spelling and timestamps are range-checked by us.
+// The input is screened for invalid UTF-8 and control bytes before parsing
+// (see FindInvalidJsonByte for why rapidjson's own checks are not used).
 
 #include "serializers/json/msal_json_reader.h"
 
@@ -31,6 +33,7 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "serializers/json/msal_json_buffer.h"
 #include "tokencache/secret.h"
 
 namespace tokencache {
@@ -39,9 +42,10 @@ namespace {
 
 using rapidjson::SizeType;
 
-constexpr unsigned kParseFlags =
-    rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag |
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+// No kParseValidateEncodingFlag: FindInvalidJsonByte screens the input.
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag |
+                                 rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
 
 // ---------------------------------------------------------------------------
 // Field tables. Each entity type lists the JSON names it models and where
@@ -222,25 +226,6 @@ bool ParseInt64(std::string_view text, UnixSeconds* out) {
   if (ec != std::errc() || end != text.data() + text.size()) return false;
   *out = value;
   return true;
-}
-
-// rapidjson 1.1 turns a lone low-surrogate escape ("\udc00") into the bytes
-// ED B0 80, which its own UTF-8 validation then rejects when the text is read
-// back. Refuse such strings up front so that what we accept we can re-read.
-bool HasEncodedSurrogate(const char* s, std::size_t n) {
-  const char* end = s + n;
-  const char* p = s;
-  while (p < end) {
-    const void* hit = std::memchr(p, 0xED, static_cast<std::size_t>(end - p));
-    if (hit == nullptr) return false;
-    p = static_cast<const char*>(hit);
-    if (p + 1 < end) {
-      auto next = static_cast<unsigned char>(p[1]);
-      if (next >= 0xA0 && next <= 0xBF) return true;
-    }
-    ++p;
-  }
-  return false;
 }
 
 // Sorts by key and keeps the last value of each key (the one read last).
@@ -1006,8 +991,11 @@ class CacheHandler {
                         ", field tenantProfiles[" +
                         std::to_string(profile_index_) + "]";
     ++profile_index_;
-    if (std::memchr(s, '\0', n) != nullptr) {
-      return Fail(where + ": contains a NUL character");
+    // Its text was decoded from escapes, so screen it like a document.
+    std::string_view text(s, n);
+    std::size_t bad = FindInvalidJsonByte(text);
+    if (bad != text.size()) {
+      return Fail(where + ": " + DescribeInvalidByte(text, bad));
     }
     TenantProfile profile;
     TenantProfileHandler handler(&capture_, max_depth_, &profile);
@@ -1089,25 +1077,6 @@ class CacheHandler {
   std::string error_;
 };
 
-// Owns the in-place parse buffer and wipes it however the parse ends.
-class ParseBuffer {
- public:
-  explicit ParseBuffer(std::string_view bytes)
-      : size_(bytes.size()), data_(new char[bytes.size() + 1]) {
-    std::memcpy(data_.get(), bytes.data(), bytes.size());
-    data_[size_] = '\0';
-  }
-  ~ParseBuffer() { SecureWipe(data_.get(), size_ + 1); }
-  ParseBuffer(const ParseBuffer&) = delete;
-  ParseBuffer& operator=(const ParseBuffer&) = delete;
-
-  char* data() { return data_.get(); }
-
- private:
-  std::size_t size_;
-  std::unique_ptr<char[]> data_;
-};
-
 bool IsJsonSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -1127,13 +1096,13 @@ Result<CacheSnapshot> ReadMsalJson(std::string_view bytes, int max_depth) {
   if (std::all_of(body.begin(), body.end(), IsJsonSpace)) {
     return CacheSnapshot();  // msal-node creates empty cache files
   }
-  // The parser stops at a NUL byte as if the input ended there; refuse it
-  // rather than silently ignore what follows.
-  if (const void* nul = std::memchr(body.data(), '\0', body.size())) {
-    std::size_t offset =
-        bom + static_cast<std::size_t>(static_cast<const char*>(nul) -
-                                       body.data());
-    return Corrupted("NUL byte at byte offset " + std::to_string(offset));
+  // Screen for what rapidjson would miss: a NUL byte (the in-place parser
+  // stops there as if the input ended, ignoring what follows), raw control
+  // characters, invalid UTF-8.
+  std::size_t bad = FindInvalidJsonByte(body);
+  if (bad != body.size()) {
+    return Corrupted(DescribeInvalidByte(body, bad) + " at byte offset " +
+                     std::to_string(bom + bad));
   }
 
   ParseBuffer buffer(body);
@@ -1143,7 +1112,8 @@ Result<CacheSnapshot> ReadMsalJson(std::string_view bytes, int max_depth) {
   rapidjson::InsituStringStream stream(buffer.data());
   rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
   if (result.IsError()) {
-    std::string offset = " at byte offset " + std::to_string(bom + result.Offset());
+    std::string offset =
+        " at byte offset " + std::to_string(bom + result.Offset());
     if (result.Code() == rapidjson::kParseErrorTermination &&
         !handler.error().empty()) {
       return Corrupted(handler.error() + offset);

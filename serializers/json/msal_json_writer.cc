@@ -25,6 +25,7 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "serializers/json/msal_json_buffer.h"
 #include "serializers/json/msal_json_keys.h"
 
 namespace tokencache {
@@ -87,9 +88,10 @@ namespace {
 
 using rapidjson::SizeType;
 
-constexpr unsigned kParseFlags =
-    rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag |
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+// As in the reader; FindInvalidJsonByte screens the text beforehand.
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag |
+                                 rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag;
 
 constexpr std::string_view kSectionNames[] = {
     "Account", "AccessToken", "RefreshToken", "IdToken", "AppMetadata"};
@@ -115,8 +117,14 @@ class Forwarder {
   bool RawNumber(const char* s, SizeType n, bool) {
     return w_->RawValue(s, n, rapidjson::kNumberType);
   }
-  bool String(const char* s, SizeType n, bool) { return w_->String(s, n); }
-  bool Key(const char* s, SizeType n, bool) { return w_->Key(s, n); }
+  // A "\udc00" escape decodes to bytes that are not UTF-8 (see the reader);
+  // refuse it rather than write what could not be read back.
+  bool String(const char* s, SizeType n, bool) {
+    return !HasEncodedSurrogate(s, n) && w_->String(s, n);
+  }
+  bool Key(const char* s, SizeType n, bool) {
+    return !HasEncodedSurrogate(s, n) && w_->Key(s, n);
+  }
   bool StartObject() { return Enter() && w_->StartObject(); }
   bool EndObject(SizeType n) {
     --depth_;
@@ -149,18 +157,16 @@ class Forwarder {
 template <typename W>
 Status WriteStoredJson(W* w, std::string_view json, int max_depth,
                        const std::string& what) {
-  if (std::memchr(json.data(), '\0', json.size()) != nullptr) {
-    return InvalidArgumentError("msal-json: " + what +
-                                " is not valid JSON (NUL byte)");
+  std::size_t bad = FindInvalidJsonByte(json);
+  if (bad != json.size()) {
+    return InvalidArgumentError("msal-json: " + what + " is not valid JSON (" +
+                                DescribeInvalidByte(json, bad) + ")");
   }
-  std::unique_ptr<char[]> copy(new char[json.size() + 1]);
-  std::memcpy(copy.get(), json.data(), json.size());
-  copy[json.size()] = '\0';
+  ParseBuffer copy(json);
   Forwarder<W> forwarder(w, max_depth);
   rapidjson::Reader reader;
-  rapidjson::InsituStringStream stream(copy.get());
+  rapidjson::InsituStringStream stream(copy.data());
   rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, forwarder);
-  SecureWipe(copy.get(), json.size() + 1);
   if (forwarder.too_deep()) {
     return InvalidArgumentError("msal-json: " + what +
                                 " nests deeper than max_depth allows");
