@@ -98,6 +98,25 @@ TEST_CASE("Unknown entry kinds and unknown fields survive a snapshot round trip"
   CHECK(Encoded(*s) == bytes);
 }
 
+TEST_CASE("Sections that only resemble a carried entry stay JSON sections",
+          "[binary][snapshot][compat]") {
+  CacheSnapshot s;
+  s.unknown_sections = {
+      {"tokencache:bin-kind:2", "\"AA==\""},   // a known kind: never raw
+      {"tokencache:bin-kind:6", "\"AA==\""},   // kind 6 is the JSON section
+      {"tokencache:bin-kind:07", "\"AA==\""},  // not canonical decimal
+      {"tokencache:bin-kind:7", "[\"AA==\"]"},  // not a JSON string
+  };
+  std::string body;
+  for (const ExtraField& f : s.unknown_sections) {
+    body += Entry(6, test::Varint(f.name.size()) + f.name + f.json_value);
+  }
+  CHECK(Encoded(s) == Envelope(body));
+  Result<CacheSnapshot> back = NewBinarySerializer()->Deserialize(Envelope(body));
+  REQUIRE_OK(back);
+  CHECK(test::Diff(*back, s) == "");
+}
+
 TEST_CASE("Snapshot envelopes of newer versions or flags are not supported",
           "[binary][snapshot]") {
   std::unique_ptr<Serializer> serializer = NewBinarySerializer();
