@@ -1,0 +1,153 @@
+// Copyright 2026 The tokencache Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Silent lookup latency: Cache::FindAccessToken answering a cache hit,
+//  - in memory (Cache::NewInMemory) at K = 1, 1k, 10k, 100k access tokens;
+//  - through an unchanged persisted file store opened with OpenCache
+//    (MSAL JSON, binary, and encrypted JSON), K = 10k: the cost there is
+//    the version check (one fstatat) on top of the in-memory lookup.
+// Lookups walk the tokens with the peer's stride (silent.js), and each
+// answer is checked (state kValid, secret of the expected token) outside
+// the timed window.
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/common/bench_cache.h"
+#include "bench/micro/micro_common.h"
+#include "tokencache/cache.h"
+#include "tokencache/clock.h"
+#include "tokencache/tokencache.h"
+
+namespace tokencache {
+namespace bench {
+namespace {
+
+struct LookupFixture {
+  std::string key;  // What this fixture was built for.
+  std::unique_ptr<Cache> cache;
+  std::vector<AccessTokenQuery> lookups;
+  std::vector<std::string> prefixes;  // "at-<i>-" per lookup.
+  std::string error;
+};
+
+// One fixture at a time: the 100k cache holds ~150 MB, so a second one is
+// not kept alive while the next benchmark builds its own.
+std::unique_ptr<LookupFixture> g_fixture;
+
+Status Fill(Cache& cache, const CacheSnapshot& snapshot) {
+  return cache.Import(snapshot);
+}
+
+LookupFixture& GetFixture(const std::string& store, std::size_t k) {
+  const std::string key = store + "/" + std::to_string(k);
+  if (g_fixture != nullptr && g_fixture->key == key) return *g_fixture;
+  g_fixture.reset();
+  auto f = std::make_unique<LookupFixture>();
+  f->key = key;
+  SyntheticCache built = BuildSyntheticCache(k, SystemClock()->Now());
+  if (store == "memory") {
+    f->cache = Cache::NewInMemory();
+  } else {
+    const std::filesystem::path dir = ScratchDir() / (store + "-" +
+                                                      std::to_string(k));
+    std::filesystem::remove_all(dir);
+    std::string uri = "file://" + (dir / "cache.bin").string();
+    if (store == "file_json") uri = "file://" + (dir / "cache.json").string();
+    if (store == "file_binary") uri += "?format=binary";
+    if (store == "file_json_encrypted") {
+      uri = "file://" + (dir / "cache.json").string() + "?key=file:" +
+            (dir / "cache.key").string();
+    }
+    Result<std::unique_ptr<Cache>> opened = OpenCache(uri);
+    if (!opened.ok()) {
+      f->error = opened.status().ToString();
+      g_fixture = std::move(f);
+      return *g_fixture;
+    }
+    // Write the cache through one handle, then read it through a second
+    // one that opens the stored file: the benchmark measures a reader of
+    // an unchanged store, not the writer's warm state.
+    if (Status s = Fill(**opened, built.snapshot); !s.ok()) {
+      f->error = s.ToString();
+      g_fixture = std::move(f);
+      return *g_fixture;
+    }
+    opened->reset();
+    Result<std::unique_ptr<Cache>> reader = OpenCache(uri);
+    if (!reader.ok()) {
+      f->error = reader.status().ToString();
+      g_fixture = std::move(f);
+      return *g_fixture;
+    }
+    f->cache = std::move(*reader);
+  }
+  if (store == "memory") {
+    if (Status s = Fill(*f->cache, built.snapshot); !s.ok()) {
+      f->error = s.ToString();
+    }
+  }
+  f->lookups = std::move(built.lookups);
+  for (std::size_t i = 0; i < f->lookups.size(); ++i) {
+    f->prefixes.push_back("at-" + std::to_string(i) + "-");
+  }
+  g_fixture = std::move(f);
+  return *g_fixture;
+}
+
+void BM_SilentHit(benchmark::State& state, const std::string& store) {
+  const std::size_t k = static_cast<std::size_t>(state.range(0));
+  LookupFixture& f = GetFixture(store, k);
+  if (!f.error.empty()) {
+    state.SkipWithError(f.error.c_str());
+    return;
+  }
+  const std::size_t n = f.lookups.size();
+  const std::size_t stride = LookupStride(n);
+  std::size_t i = 0;
+  LatencySampler sampler;
+  for (auto _ : state) {
+    const auto t0 = LatencySampler::Clock::now();
+    Result<AccessTokenLookup> got = f.cache->FindAccessToken(f.lookups[i]);
+    const auto t1 = LatencySampler::Clock::now();
+    sampler.Add(t0, t1);
+    if (!got.ok() || got->state != LookupState::kValid ||
+        !got->token.has_value() ||
+        got->token->secret.view().substr(0, f.prefixes[i].size()) !=
+            f.prefixes[i]) {
+      state.SkipWithError("lookup did not return the expected valid token");
+      break;
+    }
+    i = (i + stride) % n;
+  }
+  sampler.Report(state);
+  state.counters["access_tokens"] = static_cast<double>(k);
+}
+
+}  // namespace
+
+void RegisterLookupBenchmarks(bool quick) {
+  std::vector<std::int64_t> memory_sizes = {1, 1000, 10000, 100000};
+  std::int64_t file_size = 10000;
+  if (quick) {
+    memory_sizes = {1, 1000};
+    file_size = 100;
+  }
+  auto* memory = benchmark::RegisterBenchmark(
+      "SilentHit/memory", [](benchmark::State& s) { BM_SilentHit(s, "memory"); });
+  for (std::int64_t k : memory_sizes) memory->Arg(k);
+  for (const char* store :
+       {"file_json", "file_binary", "file_json_encrypted"}) {
+    std::string name = std::string("SilentHit/") + store;
+    benchmark::RegisterBenchmark(name.c_str(), [store](benchmark::State& s) {
+      BM_SilentHit(s, store);
+    })->Arg(file_size);
+  }
+}
+
+}  // namespace bench
+}  // namespace tokencache
