@@ -16,3 +16,10 @@ tokencache_add_library(builtin
     tokencache::lock
     tokencache::serializer_binary
     tokencache::serializer_json)
+
+# keychain:// and key=keychain:... when the keychain backend was built.
+if(TARGET tokencache_backend_keychain AND NOT WIN32)
+  target_link_libraries(tokencache_builtin PRIVATE tokencache::backend_keychain)
+  target_compile_definitions(tokencache_builtin PRIVATE
+                             TOKENCACHE_HAVE_KEYCHAIN=1)
+endif()

@@ -17,6 +17,10 @@
 #include "tokencache/serializers/json.h"
 #include "tokencache/tokencache.h"
 
+#if defined(TOKENCACHE_HAVE_KEYCHAIN)
+#include "tokencache/backends/keychain.h"
+#endif
+
 namespace tokencache {
 namespace {
 
@@ -41,9 +45,43 @@ Result<std::unique_ptr<Serializer>> SerializerFor(const CacheUri& uri) {
       uri.scheme + " cache URI: format must be msal-json or binary");
 }
 
+// The key source of a `key` option. key=keychain:service/account needs the
+// keychain backend; `fallback=file:/abs/key` (only with it) is the opt-in
+// key file used, with a warning on stderr, when the keychain is unavailable.
+Result<std::unique_ptr<KeySource>> KeySourceFor(const CacheUri& uri,
+                                                const std::string& spec) {
+  std::optional<std::string> fallback = uri.Option("fallback");
+  const bool keychain = spec.rfind("keychain:", 0) == 0;
+  if (fallback.has_value() && !keychain) {
+    return InvalidArgumentError(
+        uri.scheme + " cache URI: fallback only applies together with "
+        "key=keychain:service/account");
+  }
+#if defined(TOKENCACHE_HAVE_KEYCHAIN)
+  if (keychain) {
+    KeychainKeySourceOptions options;
+    if (fallback.has_value()) {
+      std::string path = *fallback;
+      if (path.rfind("file://", 0) == 0) {
+        path.erase(0, 7);
+      } else if (path.rfind("file:", 0) == 0) {
+        path.erase(0, 5);
+      } else {
+        return InvalidArgumentError(
+            uri.scheme + " cache URI: fallback must be file:/abs/key");
+      }
+      options.fallback_key_file = path;
+    }
+    return KeychainKeySourceFromSpec(spec, std::move(options));
+  }
+#endif
+  return KeySourceFromSpec(spec);
+}
+
 Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
                                         const CacheOptions& options) {
-  Status s = uri.CheckOptions({"format", "lock", "key", "cache-id"});
+  Status s =
+      uri.CheckOptions({"format", "lock", "key", "cache-id", "fallback"});
   if (!s.ok()) return s;
   if (!uri.authority.empty() && uri.authority != "localhost") {
     return InvalidArgumentError(
@@ -83,7 +121,7 @@ Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
   std::unique_ptr<BlobStore> blob_store = std::move(*store);
 
   if (std::optional<std::string> key = uri.Option("key"); key.has_value()) {
-    Result<std::unique_ptr<KeySource>> source = KeySourceFromSpec(*key);
+    Result<std::unique_ptr<KeySource>> source = KeySourceFor(uri, *key);
     if (!source.ok()) return source.status();
     Result<std::shared_ptr<const Cipher>> cipher = (*source)->GetCipher();
     if (!cipher.ok()) return cipher.status();
@@ -93,6 +131,10 @@ Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
   } else if (uri.Option("cache-id").has_value()) {
     return InvalidArgumentError(
         "file cache URI: cache-id only applies together with key");
+  } else if (uri.Option("fallback").has_value()) {
+    return InvalidArgumentError(
+        "file cache URI: fallback only applies together with "
+        "key=keychain:service/account");
   }
   return Cache::Open(std::move(blob_store), std::move(*serializer),
                      std::move(lock), options);
@@ -103,6 +145,10 @@ Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
 Status RegisterBuiltinBackends(BackendRegistry& registry) {
   Status s = registry.Register("memory", &OpenMemory);
   if (!s.ok()) return s;
+#if defined(TOKENCACHE_HAVE_KEYCHAIN)
+  s = registry.Register("keychain", &OpenKeychainCache);
+  if (!s.ok()) return s;
+#endif
   return registry.Register("file", &OpenFile);
 }
 
