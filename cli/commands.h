@@ -24,6 +24,8 @@ int RunRemoveAccount(const std::string& uri, const Args& args);
 // `uri_given` is false when the user did not pass --cache: the demo then
 // uses a fresh file cache in a temporary directory.
 int RunDemo(const std::string& uri, bool uri_given, const Args& args);
+// acquire_silent.cc: MSAL's AcquireTokenSilent through the Resolver.
+int RunAcquireSilent(const std::string& uri, const Args& args);
 
 }  // namespace cli
 }  // namespace tokencache

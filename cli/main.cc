@@ -30,6 +30,7 @@ constexpr char kCommands[] =
     "  tokens [--json]      list tokens; secrets only with --show-secrets\n"
     "  remove-account ID    remove an account's tokens everywhere\n"
     "  demo [--keep]        show the cache working end to end\n"
+    "  acquire-silent ...   get a token silently (cache or refresh token)\n"
     "Run 'tokencache COMMAND --help' for a command's options.\n";
 
 constexpr char kExitCodes[] =
@@ -127,6 +128,7 @@ int Main(int argc, char** argv) {
   if (command == "tokens") return RunTokens(uri, args);
   if (command == "remove-account") return RunRemoveAccount(uri, args);
   if (command == "demo") return RunDemo(uri, uri_given, args);
+  if (command == "acquire-silent") return RunAcquireSilent(uri, args);
   std::cerr << "tokencache: unknown command '" << command << "'\n"
             << kCommands;
   return kExitUsage;
