@@ -36,7 +36,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,7 +194,19 @@ struct WorkerResult {
   std::map<std::string, int> errors;    // Error code name -> count.
   std::uint64_t fsync_calls = 0;
   std::uint64_t fsync_ns = 0;
+  std::uint64_t cpu_ns = 0;  // User + system CPU time of the op loop.
 };
+
+// User + system CPU time this process has used so far.
+std::uint64_t ProcessCpuNs() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& tv) {
+    return static_cast<std::uint64_t>(tv.tv_sec) * 1000000000u +
+           static_cast<std::uint64_t>(tv.tv_usec) * 1000u;
+  };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
 
 bool ParseCounter(std::string_view text, std::uint64_t* out) {
   if (text.empty() || text.size() > 18) return false;
@@ -216,6 +230,7 @@ WorkerResult RunOps(Cache& cache, const std::string& role, int worker,
   r.latency_ns.reserve(static_cast<std::size_t>(ops));
   const std::uint64_t fsync_calls0 = g_fsync_calls.load();
   const std::uint64_t fsync_ns0 = g_fsync_ns.load();
+  const std::uint64_t cpu0 = ProcessCpuNs();
   const UnixSeconds now = SystemClock()->Now();
   CacheSnapshot add;
   for (int i = 0; i < ops; ++i) {
@@ -271,6 +286,7 @@ WorkerResult RunOps(Cache& cache, const std::string& role, int worker,
   }
   r.fsync_calls = g_fsync_calls.load() - fsync_calls0;
   r.fsync_ns = g_fsync_ns.load() - fsync_ns0;
+  r.cpu_ns = ProcessCpuNs() - cpu0;
   return r;
 }
 
@@ -280,6 +296,7 @@ bool WriteResult(const std::string& path, const WorkerResult& r) {
   for (std::int64_t ns : r.latency_ns) out << "L " << ns << '\n';
   for (std::uint64_t v : r.observed) out << "V " << v << '\n';
   for (const auto& [code, n] : r.errors) out << "E " << code << ' ' << n << '\n';
+  out << "C " << r.cpu_ns << '\n';
   out << "F " << r.fsync_calls << ' ' << r.fsync_ns << '\n';
   out.close();
   return static_cast<bool>(out);
@@ -304,6 +321,8 @@ bool ReadResult(const std::string& path, WorkerResult* r) {
       int n = 0;
       in >> code >> n;
       r->errors[code] += n;
+    } else if (tag == "C") {
+      in >> r->cpu_ns;
     } else if (tag == "F") {
       in >> r->fsync_calls >> r->fsync_ns;
       saw_end = true;
@@ -410,6 +429,7 @@ struct ConfigResult {
   std::string verify_error;
   std::uint64_t fsync_calls = 0;
   double fsync_ms_total = 0;
+  double cpu_ms_total = 0;
   std::uintmax_t store_bytes = 0;
   double load_before[3] = {0, 0, 0};
   double load_after[3] = {0, 0, 0};
@@ -498,6 +518,7 @@ void Aggregate(const std::vector<WorkerResult>& results,
     }
     c->fsync_calls += r.fsync_calls;
     c->fsync_ms_total += static_cast<double>(r.fsync_ns) / 1e6;
+    c->cpu_ms_total += static_cast<double>(r.cpu_ns) / 1e6;
   }
   c->tx_done = all.size();
   c->tx_per_s = c->wall_s > 0 ? static_cast<double>(all.size()) / c->wall_s : 0;
@@ -773,6 +794,11 @@ void WriteJson(const std::string& path, const std::vector<ConfigResult>& rs) {
     w.Key("fsync_ms_per_write");
     w.Double(c.writes_ok > 0 ? c.fsync_ms_total / static_cast<double>(c.writes_ok)
                              : 0.0);
+    w.Key("cpu_ms_total");
+    w.Double(c.cpu_ms_total);
+    w.Key("cpu_us_per_op");
+    w.Double(c.tx_done > 0 ? c.cpu_ms_total * 1e3 / static_cast<double>(c.tx_done)
+                           : 0.0);
     w.Key("store_bytes");
     w.Uint64(c.store_bytes);
     w.Key("loadavg_before");
@@ -798,7 +824,7 @@ void PrintRow(const ConfigResult& c) {
   }
   std::printf(
       "| %s | %d | %d | %.2f | %.0f | %.1f | %.1f | %.1f | %lld | %lld | "
-      "%llu | %d | %.2f | %.0f | %.2f |%s%s\n",
+      "%llu | %d | %.2f | %.0f | %.2f | %.1f |%s%s\n",
       c.mode.c_str(), c.procs, c.ops, c.wall_s, c.tx_per_s, c.all.p50_us,
       c.all.p99_us, c.all.max_us, static_cast<long long>(c.lost_updates),
       static_cast<long long>(c.counter),
@@ -809,6 +835,8 @@ void PrintRow(const ConfigResult& c) {
       static_cast<double>(c.store_bytes) / 1024.0,
       c.writes_ok > 0 ? c.fsync_ms_total / static_cast<double>(c.writes_ok)
                       : 0.0,
+      c.tx_done > 0 ? c.cpu_ms_total * 1e3 / static_cast<double>(c.tx_done)
+                    : 0.0,
       c.verify_error.empty() ? "" : " VERIFY: ", c.verify_error.c_str());
   std::fflush(stdout);
 }
@@ -894,8 +922,9 @@ int Main(int argc, char** argv) {
               o.no_fsync ? " NO-FSYNC (not durable)" : "");
   std::printf(
       "| mode | N | M | wall s | tx/s | p50 us | p99 us | max us | lost | "
-      "counter | dup values | errors | fsyncs/write | store KB | fsync ms/write |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "counter | dup values | errors | fsyncs/write | store KB | fsync ms/write "
+      "| CPU us/op |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<ConfigResult> results;
   bool ok = true;
   for (int n : procs) {
