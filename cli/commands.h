@@ -26,6 +26,9 @@ int RunRemoveAccount(const std::string& uri, const Args& args);
 int RunDemo(const std::string& uri, bool uri_given, const Args& args);
 // acquire_silent.cc: MSAL's AcquireTokenSilent through the Resolver.
 int RunAcquireSilent(const std::string& uri, const Args& args);
+// Reports which keychains and key sources work here (cli/doctor.cc). It
+// opens no cache, so it takes no URI.
+int RunDoctor(const Args& args);
 
 }  // namespace cli
 }  // namespace tokencache

@@ -31,6 +31,7 @@ constexpr char kCommands[] =
     "  remove-account ID    remove an account's tokens everywhere\n"
     "  demo [--keep]        show the cache working end to end\n"
     "  acquire-silent ...   get a token silently (cache or refresh token)\n"
+    "  doctor               which keychains and key sources work here\n"
     "Run 'tokencache COMMAND --help' for a command's options.\n";
 
 constexpr char kExitCodes[] =
@@ -129,6 +130,7 @@ int Main(int argc, char** argv) {
   if (command == "remove-account") return RunRemoveAccount(uri, args);
   if (command == "demo") return RunDemo(uri, uri_given, args);
   if (command == "acquire-silent") return RunAcquireSilent(uri, args);
+  if (command == "doctor") return RunDoctor(args);
   std::cerr << "tokencache: unknown command '" << command << "'\n"
             << kCommands;
   return kExitUsage;
