@@ -137,6 +137,25 @@ TEST_CASE_METHOD(ResolverFixture,
 }
 
 TEST_CASE_METHOD(ResolverFixture,
+                 "A token past refresh_on is served stale when the server "
+                 "asks for UI, and the failure is reported",
+                 "[resolver][table]") {
+  Seed(3600, 1800);
+  clock().Advance(seconds(1900));
+  REQUIRE_OK(Server().Script(MockResponse::Error(400, "invalid_grant")));
+  SilentResult r = Acquire();
+  REQUIRE(r.outcome == SilentOutcome::kStaleButServed);
+  CHECK(r.reason == SilentReason::kInvalidGrant);
+  CHECK(r.error == "invalid_grant");
+  CHECK((r.token->secret.Equals(std::string_view(kSeedAt))));
+  // The throttled repeat serves the same token without a network call.
+  r = Acquire();
+  CHECK(r.outcome == SilentOutcome::kStaleButServed);
+  CHECK(r.throttled);
+  CHECK(Requests().size() == 1);
+}
+
+TEST_CASE_METHOD(ResolverFixture,
                  "Proactive refresh can be turned off", "[resolver][table]") {
   ResolverOptions options;
   options.proactive_refresh = false;
@@ -197,6 +216,33 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(r.outcome == SilentOutcome::kUiRequired);
   CHECK(r.reason == SilentReason::kNoAccountForLoginHint);
   CHECK(Requests().empty());
+}
+
+TEST_CASE_METHOD(ResolverFixture,
+                 "A login hint finds the cached account", "[resolver]") {
+  TokenRequestContext context;
+  context.authority_host = test::kHost;
+  context.tenant = test::kTenant;
+  context.client_id = kClient;
+  context.scopes = {"User.Read"};
+  TokenResponse response;
+  response.access_token = SecretBytes(std::string_view(kSeedAt));
+  response.refresh_token = SecretBytes(std::string_view(kSeedRt));
+  response.client_info = test::ClientInfo();
+  response.id_token = SecretBytes(
+      test::Base64Url(R"({"alg":"none"})") + "." +
+      test::Base64Url(R"({"oid":"uid-1","tid":"contoso",)"
+                      R"("preferred_username":"Ada@Contoso.com"})") +
+      ".");
+  response.expires_in = 3600;
+  REQUIRE_OK(cache().ApplyTokenResponse(context, response));
+
+  SilentRequest request = Request();
+  request.home_account_id.clear();
+  request.login_hint = "ada@contoso.com";
+  SilentResult r = Acquire(request);
+  CHECK(r.outcome == SilentOutcome::kCacheHit);
+  CHECK(r.home_account_id == kHome);
 }
 
 TEST_CASE_METHOD(ResolverFixture,
