@@ -59,7 +59,8 @@ void RoundTripRecord(std::string_view input) {
     return;
   }
   Result<SecretBytes> encoded = tokencache::EncodeRecord(*first);
-  if (!encoded.ok()) Fail("record re-encode failed", encoded.status().ToString());
+  if (!encoded.ok())
+    Fail("record re-encode failed", encoded.status().ToString());
   Result<AnyEntity> second = tokencache::DecodeRecord(encoded->view());
   if (!second.ok()) Fail("record re-decode failed", second.status().ToString());
   std::string diff = tokencache::test::Diff(*first, *second);
@@ -104,11 +105,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   RoundTripSnapshot(*serializer, input);
   const std::size_t envelope = tokencache::test::kEnvelopeSize;
   if (tokencache::IsBinarySnapshot(input) && input.size() >= envelope) {
-    RoundTripSnapshot(*serializer,
-                      tokencache::test::Envelope(
-                          input.substr(envelope),
-                          static_cast<std::uint8_t>(input[2]),
-                          static_cast<std::uint8_t>(input[3])));
+    RoundTripSnapshot(*serializer, tokencache::test::Envelope(
+                                       input.substr(envelope),
+                                       static_cast<std::uint8_t>(input[2]),
+                                       static_cast<std::uint8_t>(input[3])));
   } else {
     RoundTripSnapshot(*serializer, tokencache::test::Envelope(input));
   }

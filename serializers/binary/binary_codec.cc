@@ -20,12 +20,12 @@ namespace {
 
 // How the value bytes of a field are interpreted.
 enum class FieldType : std::uint8_t {
-  kString,    // raw bytes
-  kSecret,    // raw bytes, into SecretBytes
-  kTime,      // zig-zag varint filling the whole value
-  kBool,      // one byte, 0 or 1
-  kPair,      // varint key length, key, value (repeated: one per pair)
-  kProfile,   // nested TenantProfile fields (repeated: one per profile)
+  kString,   // raw bytes
+  kSecret,   // raw bytes, into SecretBytes
+  kTime,     // zig-zag varint filling the whole value
+  kBool,     // one byte, 0 or 1
+  kPair,     // varint key length, key, value (repeated: one per pair)
+  kProfile,  // nested TenantProfile fields (repeated: one per profile)
 };
 
 // One known field of T. A table is indexed by tag - 2 (tag 1 is the extra
@@ -35,48 +35,54 @@ struct FieldSpec {
   std::uint64_t tag;
   FieldType type;
   const char* name;  // the schema.h member, for error messages only
-  std::string T::*string_member;
-  SecretBytes T::*secret_member;
-  UnixSeconds T::*time_member;
-  bool T::*bool_member;
-  StringPairs T::*pairs_member;
-  std::vector<TenantProfile> T::*profiles_member;
+  std::string T::*string_member = nullptr;
+  SecretBytes T::*secret_member = nullptr;
+  UnixSeconds T::*time_member = nullptr;
+  bool T::*bool_member = nullptr;
+  StringPairs T::*pairs_member = nullptr;
+  std::vector<TenantProfile> T::*profiles_member = nullptr;
 };
 
 template <typename T>
 constexpr FieldSpec<T> Str(std::uint64_t tag, const char* name,
                            std::string T::*m) {
-  return {tag, FieldType::kString, name, m, nullptr, nullptr,
-          nullptr, nullptr, nullptr};
+  FieldSpec<T> f{tag, FieldType::kString, name};
+  f.string_member = m;
+  return f;
 }
 template <typename T>
 constexpr FieldSpec<T> Secret(std::uint64_t tag, const char* name,
                               SecretBytes T::*m) {
-  return {tag, FieldType::kSecret, name, nullptr, m, nullptr,
-          nullptr, nullptr, nullptr};
+  FieldSpec<T> f{tag, FieldType::kSecret, name};
+  f.secret_member = m;
+  return f;
 }
 template <typename T>
 constexpr FieldSpec<T> Time(std::uint64_t tag, const char* name,
                             UnixSeconds T::*m) {
-  return {tag, FieldType::kTime, name, nullptr, nullptr, m,
-          nullptr, nullptr, nullptr};
+  FieldSpec<T> f{tag, FieldType::kTime, name};
+  f.time_member = m;
+  return f;
 }
 template <typename T>
 constexpr FieldSpec<T> Bool(std::uint64_t tag, const char* name, bool T::*m) {
-  return {tag, FieldType::kBool, name, nullptr, nullptr, nullptr,
-          m, nullptr, nullptr};
+  FieldSpec<T> f{tag, FieldType::kBool, name};
+  f.bool_member = m;
+  return f;
 }
 template <typename T>
 constexpr FieldSpec<T> Pairs(std::uint64_t tag, const char* name,
                              StringPairs T::*m) {
-  return {tag, FieldType::kPair, name, nullptr, nullptr, nullptr,
-          nullptr, m, nullptr};
+  FieldSpec<T> f{tag, FieldType::kPair, name};
+  f.pairs_member = m;
+  return f;
 }
 template <typename T>
 constexpr FieldSpec<T> Profiles(std::uint64_t tag, const char* name,
                                 std::vector<TenantProfile> T::*m) {
-  return {tag, FieldType::kProfile, name, nullptr, nullptr, nullptr,
-          nullptr, nullptr, m};
+  FieldSpec<T> f{tag, FieldType::kProfile, name};
+  f.profiles_member = m;
+  return f;
 }
 
 // The tag tables: docs/binary-format.md §4 lists the same numbers. Tags are
@@ -188,8 +194,7 @@ struct Layout<TenantProfile> {
       Str<TenantProfile>(5, "username", &TenantProfile::username),
       Str<TenantProfile>(6, "login_hint", &TenantProfile::login_hint),
       Str<TenantProfile>(7, "upn", &TenantProfile::upn),
-      Bool<TenantProfile>(8, "is_home_tenant",
-                          &TenantProfile::is_home_tenant),
+      Bool<TenantProfile>(8, "is_home_tenant", &TenantProfile::is_home_tenant),
       Str<TenantProfile>(9, "native_account_id",
                          &TenantProfile::native_account_id),
   };
@@ -528,9 +533,9 @@ Status DecodeFields(std::string_view bytes, std::size_t base, T* entity) {
   return DecodeFieldsImpl(bytes, base, entity);
 }
 
-#define TOKENCACHE_BINARY_INSTANTIATE(T)                                  \
-  template Status CountFields<T>(const T&, std::size_t*);                 \
-  template Status WriteFields<T>(const T&, WritingSink*);                 \
+#define TOKENCACHE_BINARY_INSTANTIATE(T)                  \
+  template Status CountFields<T>(const T&, std::size_t*); \
+  template Status WriteFields<T>(const T&, WritingSink*); \
   template Status DecodeFields<T>(std::string_view, std::size_t, T*);
 TOKENCACHE_BINARY_INSTANTIATE(Account)
 TOKENCACHE_BINARY_INSTANTIATE(AccessToken)
@@ -572,6 +577,9 @@ bool ParseCarrier(const ExtraField& field, std::string_view prefix,
     bytes->Clear();
     return true;
   }
+  // Padded base64 comes in groups of 4 characters; a shorter string is not
+  // one (and would leave libsodium a null output buffer).
+  if (b64.size() % 4 != 0) return false;
   bytes->Resize(b64.size() / 4 * 3);
   std::size_t decoded = 0;
   const char* end = nullptr;
@@ -594,10 +602,10 @@ Status CorruptAt(std::size_t offset, std::string_view what) {
 
 Status VarintError(VarintStatus status, std::size_t offset,
                    std::string_view what) {
-  return CorruptAt(offset, std::string(what) +
-                               (status == VarintStatus::kTruncated
-                                    ? ": varint cut short"
-                                    : ": varint longer than 10 bytes"));
+  return CorruptAt(offset,
+                   std::string(what) + (status == VarintStatus::kTruncated
+                                            ? ": varint cut short"
+                                            : ": varint longer than 10 bytes"));
 }
 
 }  // namespace internal

@@ -121,9 +121,9 @@ Status ParseHeader(std::string_view record, EntityKind* kind,
   }
   if (k == 0) return CorruptAt(kind_offset, "binary record: entity kind 0");
   if (k > static_cast<std::uint8_t>(EntityKind::kAppMetadata)) {
-    return Status(Code::kNotSupported,
-                  "binary record: entity kind " + std::to_string(k) +
-                      " is unknown to this build");
+    return Status(Code::kNotSupported, "binary record: entity kind " +
+                                           std::to_string(k) +
+                                           " is unknown to this build");
   }
   std::uint64_t length = 0;
   const std::size_t length_offset = r.offset();
@@ -132,11 +132,11 @@ Status ParseHeader(std::string_view record, EntityKind* kind,
     return internal::VarintError(vs, length_offset, "binary record: length");
   }
   if (length != r.remaining()) {
-    return CorruptAt(length_offset,
-                     "binary record: the header announces " +
-                         std::to_string(length) + " field bytes but " +
-                         std::to_string(r.remaining()) +
-                         " follow (truncated or extended)");
+    return CorruptAt(length_offset, "binary record: the header announces " +
+                                        std::to_string(length) +
+                                        " field bytes but " +
+                                        std::to_string(r.remaining()) +
+                                        " follow (truncated or extended)");
   }
   *kind = static_cast<EntityKind>(k);
   *fields_offset = r.offset();
@@ -220,8 +220,7 @@ Result<AnyEntity> DecodeRecord(std::string_view record) {
         s = DecodeInto(record, fields_offset, &entity.emplace<AccessToken>());
         break;
       case EntityKind::kRefreshToken:
-        s = DecodeInto(record, fields_offset,
-                       &entity.emplace<RefreshToken>());
+        s = DecodeInto(record, fields_offset, &entity.emplace<RefreshToken>());
         break;
       case EntityKind::kIdToken:
         s = DecodeInto(record, fields_offset, &entity.emplace<IdToken>());

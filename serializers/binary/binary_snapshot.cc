@@ -60,11 +60,9 @@ void Checksum(std::string_view head, std::string_view body,
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, kChecksumSize);
   crypto_generichash_update(
-      &state, reinterpret_cast<const unsigned char*>(head.data()),
-      head.size());
+      &state, reinterpret_cast<const unsigned char*>(head.data()), head.size());
   crypto_generichash_update(
-      &state, reinterpret_cast<const unsigned char*>(body.data()),
-      body.size());
+      &state, reinterpret_cast<const unsigned char*>(body.data()), body.size());
   crypto_generichash_final(&state, out, kChecksumSize);
 }
 
@@ -108,42 +106,30 @@ Status WriteEntities(const std::vector<T>& entities, EntityKind kind,
   return Status();
 }
 
-// Calls `emit(kind, first, second, two_part)` for each unknown section: a
-// carrier of an unknown entry kind goes back under that kind as raw bytes;
-// anything else is a kind-6 (name, JSON) entry.
-template <typename Emit>
-void ForEachUnknownSection(const ExtraFields& sections, Emit emit) {
+// Writes the unknown sections: a carrier of an unknown entry kind goes back
+// under that kind as its raw bytes; anything else is a kind-6 entry
+// (name length, name, JSON text).
+template <typename Sink>
+void EmitUnknownSections(const ExtraFields& sections, Sink* sink) {
   for (const ExtraField& section : sections) {
     std::uint64_t kind = 0;
     SecretBytes raw;
     if (internal::ParseCarrier(section, internal::kUnknownKindPrefix, &kind,
                                &raw) &&
         kind > kUnknownSectionKind) {
-      emit(kind, std::string_view(), raw.view(), false);
-    } else {
-      emit(kUnknownSectionKind, std::string_view(section.name),
-           std::string_view(section.json_value), true);
+      sink->Varint(kind);
+      sink->Varint(raw.size());
+      sink->Bytes(raw.view());
+      continue;
     }
+    const std::string& name = section.name;
+    sink->Varint(kUnknownSectionKind);
+    sink->Varint(internal::VarintSize(name.size()) + name.size() +
+                 section.json_value.size());
+    sink->Varint(name.size());
+    sink->Bytes(name);
+    sink->Bytes(section.json_value);
   }
-}
-
-template <typename Sink>
-void EmitUnknownSections(const ExtraFields& sections, Sink* sink) {
-  ForEachUnknownSection(sections, [sink](std::uint64_t kind,
-                                         std::string_view first,
-                                         std::string_view second,
-                                         bool two_part) {
-    sink->Varint(kind);
-    if (two_part) {
-      sink->Varint(internal::VarintSize(first.size()) + first.size() +
-                   second.size());
-      sink->Varint(first.size());
-      sink->Bytes(first);
-    } else {
-      sink->Varint(second.size());
-    }
-    sink->Bytes(second);
-  });
 }
 
 template <typename T>
@@ -169,14 +155,15 @@ class BinarySerializer final : public Serializer {
     plan.entity_sizes.reserve(total_entities);
     Status s = PlanEntities(snapshot.accounts, EntityKind::kAccount, &plan);
     if (s.ok()) {
-      s = PlanEntities(snapshot.access_tokens, EntityKind::kAccessToken,
-                       &plan);
+      s = PlanEntities(snapshot.access_tokens, EntityKind::kAccessToken, &plan);
     }
     if (s.ok()) {
       s = PlanEntities(snapshot.refresh_tokens, EntityKind::kRefreshToken,
                        &plan);
     }
-    if (s.ok()) s = PlanEntities(snapshot.id_tokens, EntityKind::kIdToken, &plan);
+    if (s.ok()) {
+      s = PlanEntities(snapshot.id_tokens, EntityKind::kIdToken, &plan);
+    }
     if (s.ok()) {
       s = PlanEntities(snapshot.app_metadata, EntityKind::kAppMetadata, &plan);
     }
@@ -241,9 +228,9 @@ class BinarySerializer final : public Serializer {
     }
     std::uint64_t length = 0;
     for (std::size_t i = 0; i < 8; ++i) {
-      length |= std::uint64_t{static_cast<unsigned char>(
-                    bytes[kLengthOffset + i])}
-                << (8 * i);
+      length |=
+          std::uint64_t{static_cast<unsigned char>(bytes[kLengthOffset + i])}
+          << (8 * i);
     }
     const std::size_t present = bytes.size() - kEnvelopeSize;
     if (length != present) {
@@ -305,11 +292,10 @@ class BinarySerializer final : public Serializer {
       const std::size_t left = r.remaining();
       std::string_view value;
       if (!r.Take(length, &value)) {
-        return CorruptAt(entry_offset, context + ": length " +
-                                           std::to_string(length) +
-                                           " overruns the " +
-                                           std::to_string(left) +
-                                           " bytes left");
+        return CorruptAt(entry_offset,
+                         context + ": length " + std::to_string(length) +
+                             " overruns the " + std::to_string(left) +
+                             " bytes left");
       }
       const std::size_t value_offset = r.offset() - value.size();
       Status s;
@@ -344,8 +330,8 @@ class BinarySerializer final : public Serializer {
         }
         default:
           // An entry kind a newer version added: carried, not dropped.
-          snapshot.unknown_sections.push_back(internal::MakeCarrier(
-              internal::kUnknownKindPrefix, kind, value));
+          snapshot.unknown_sections.push_back(
+              internal::MakeCarrier(internal::kUnknownKindPrefix, kind, value));
           break;
       }
       if (!s.ok()) return s.WithContext(context);

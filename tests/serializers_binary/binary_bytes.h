@@ -45,8 +45,8 @@ inline std::string Tlv(std::uint64_t tag, std::string_view value) {
 // entries and extra fields.
 inline std::string TwoPart(std::uint64_t tag, std::string_view first,
                            std::string_view second) {
-  return Tlv(tag, Varint(first.size()) + std::string(first) +
-                      std::string(second));
+  return Tlv(tag,
+             Varint(first.size()) + std::string(first) + std::string(second));
 }
 
 // A record: magic 0xC1 'T', version, kind, length of `fields`, `fields`.
@@ -77,8 +77,7 @@ inline std::string Envelope(std::string_view body, std::uint8_t version = 1,
   crypto_generichash_update(
       &state, reinterpret_cast<const unsigned char*>(out.data()), out.size());
   crypto_generichash_update(
-      &state, reinterpret_cast<const unsigned char*>(body.data()),
-      body.size());
+      &state, reinterpret_cast<const unsigned char*>(body.data()), body.size());
   crypto_generichash_final(&state, hash, sizeof hash);
   out.append(reinterpret_cast<const char*>(hash), sizeof hash);
   out += body;

@@ -87,6 +87,6 @@ int main(int argc, char** argv) {
             Write(dir, "snapshot-unknown-kind",
                   t::Envelope(t::Entry(9, "future") +
                               t::Entry(2, Tlv(4, "cid") + Tlv(50, "v")) +
-                              t::Entry(6, "\x03" "Foo" "[1]")));
+                              t::Entry(6, "\3Foo[1]")));
   return ok ? 0 : 1;
 }

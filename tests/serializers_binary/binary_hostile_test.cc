@@ -10,7 +10,6 @@
 // decoding.
 
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,7 +86,7 @@ TEST_CASE("Hostile records are rejected as corrupt without large allocations",
       {"tag beyond 32 bits", Record(2, Tlv(std::uint64_t{1} << 32, "x"))},
       {"field length 2^64-1", Record(2, "\x04" + kHugeLength + "abc")},
       {"field length too long", Record(2, "\x04" + kTooLong)},
-      {"field length past the end", Record(2, "\x04\x05" "abc")},
+      {"field length past the end", Record(2, "\4\5abc")},
       {"field cut inside its tag", Record(2, "\x84")},
       {"field with no length", Record(2, "\x04")},
       {"timestamp with a trailing byte", Record(2, Tlv(8, "\x01\x01"))},
@@ -98,17 +97,16 @@ TEST_CASE("Hostile records are rejected as corrupt without large allocations",
       {"boolean of two bytes", Record(1, Tlv(16, Tlv(8, "\x01\x01")))},
       {"singular field twice", Record(2, Tlv(4, "a") + Tlv(4, "b"))},
       {"secret twice", Record(2, Tlv(7, "a") + Tlv(7, "a"))},
-      {"pair key length past the end", Record(2, Tlv(15, "\x09" "ab"))},
+      {"pair key length past the end", Record(2, Tlv(15, "\11ab"))},
       {"pair key length 2^64-1", Record(2, Tlv(15, kHugeLength + "ab"))},
       {"pair keys out of order",
        Record(2, TwoPart(15, "b", "1") + TwoPart(15, "a", "2"))},
       {"pair key repeated",
        Record(2, TwoPart(15, "a", "1") + TwoPart(15, "a", "2"))},
-      {"extra name length past the end", Record(2, Tlv(1, "\x05" "ab"))},
+      {"extra name length past the end", Record(2, Tlv(1, "\5ab"))},
       {"extra name length too long", Record(2, Tlv(1, kTooLong))},
       {"empty extra", Record(2, Tlv(1, ""))},
-      {"profile field past its profile",
-       Record(1, Tlv(16, "\x02\x09" "ab"))},
+      {"profile field past its profile", Record(1, Tlv(16, "\2\11ab"))},
       {"profile field twice", Record(1, Tlv(16, Tlv(2, "a") + Tlv(2, "a")))},
   };
   for (const Case& c : cases) {
@@ -136,15 +134,15 @@ TEST_CASE("Hostile snapshots are rejected as corrupt without large allocations",
       {"entry kind too long", Envelope(kTooLong)},
       {"entry kind beyond 64 bits", Envelope(kOverflow + '\x00')},
       {"entry kind 0", Envelope(Entry(0, ""))},
-      {"entry kind beyond 32 bits", Envelope(Entry(std::uint64_t{1} << 33, ""))},
+      {"entry kind beyond 32 bits",
+       Envelope(Entry(std::uint64_t{1} << 33, ""))},
       {"entry length 2^64-1", Envelope("\x02" + kHugeLength + "ab")},
-      {"entry length past the end", Envelope("\x02\x7F" "ab")},
+      {"entry length past the end", Envelope("\2\177ab")},
       {"entry with no length", Envelope("\x02")},
       {"entity inside is malformed", Envelope(Entry(2, Tlv(8, "")))},
-      {"unknown section name past the end", Envelope(Entry(6, "\x09" "ab"))},
+      {"unknown section name past the end", Envelope(Entry(6, "\11ab"))},
       {"unknown section name length too long", Envelope(Entry(6, kTooLong))},
-      {"many empty entities then one bad",
-       Envelope([] {
+      {"many empty entities then one bad", Envelope([] {
          std::string body;
          for (int i = 0; i < 1000; ++i) body += Entry(5, "");
          return body + "\x05";
@@ -162,9 +160,9 @@ TEST_CASE("Hostile snapshots are rejected as corrupt without large allocations",
 TEST_CASE("Random corruption of records never crashes or over-allocates",
           "[binary][hostile]") {
   std::vector<std::string> records;
-  for (const AnyEntity& e : {AnyEntity(test::FullAccount()),
-                             AnyEntity(test::FullAccessToken()),
-                             AnyEntity(test::FullRefreshToken())}) {
+  for (const AnyEntity& e :
+       {AnyEntity(test::FullAccount()), AnyEntity(test::FullAccessToken()),
+        AnyEntity(test::FullRefreshToken())}) {
     Result<SecretBytes> r = EncodeRecord(e);
     REQUIRE_OK(r);
     records.emplace_back(r->view());
@@ -222,17 +220,17 @@ TEST_CASE("Error messages never contain secret text", "[binary][hostile]") {
   // A canary as the value of a tag that is malformed for its type, and as a
   // pair key that breaks ordering.
   inputs.push_back(Record(2, Tlv(8, test::kCanaryAccessToken)));
-  inputs.push_back(Record(2, TwoPart(15, "z", "") +
-                                 TwoPart(15, test::kCanaryRefreshToken, "")));
+  inputs.push_back(Record(
+      2, TwoPart(15, "z", "") + TwoPart(15, test::kCanaryRefreshToken, "")));
 
   std::size_t messages = 0;
   std::size_t leaks = 0;
   auto check = [&](const Status& s) {
     if (s.ok()) return;
     ++messages;
-    for (const char* canary : {test::kCanaryAccessToken,
-                               test::kCanaryRefreshToken,
-                               test::kCanaryIdToken}) {
+    for (const char* canary :
+         {test::kCanaryAccessToken, test::kCanaryRefreshToken,
+          test::kCanaryIdToken}) {
       if (Leaks(s.ToString(), canary)) ++leaks;
     }
   };

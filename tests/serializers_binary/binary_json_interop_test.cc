@@ -7,7 +7,6 @@
 // format knows survives a trip through MSAL JSON.
 
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -105,7 +104,7 @@ TEST_CASE("Unknown binary fields and entry kinds survive a trip through JSON",
   const std::string body =
       Entry(1, Tlv(2, "home") + Tlv(16, Tlv(2, "tid") + Tlv(30, "p"))) +
       Entry(2, Tlv(3, "login.windows.net") + Tlv(4, "cid") +
-               Tlv(7, "secret-at") + Tlv(50, std::string("\x00\x01", 2))) +
+                   Tlv(7, "secret-at") + Tlv(50, std::string("\x00\x01", 2))) +
       Entry(9, "future kind");
   const std::string original = test::Envelope(body);
 

@@ -5,7 +5,6 @@
 // specification, forward compatibility and the header checks.
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -104,9 +103,8 @@ TEST_CASE("An entity with every field empty is a bare header and reads back",
   REQUIRE_OK(a_back);
   CHECK(test::Diff(*a_back, empty_account) == "");
 
-  for (const AnyEntity& e :
-       {AnyEntity(Account()), AnyEntity(RefreshToken()), AnyEntity(IdToken()),
-        AnyEntity(AppMetadata())}) {
+  for (const AnyEntity& e : {AnyEntity(Account()), AnyEntity(RefreshToken()),
+                             AnyEntity(IdToken()), AnyEntity(AppMetadata())}) {
     Result<SecretBytes> r = EncodeRecord(e);
     REQUIRE_OK(r);
     CHECK(r->size() == 5);
@@ -125,13 +123,15 @@ TEST_CASE("Records have exactly the bytes the specification gives",
   m.extra = {{"k", "[]"}};
   Result<SecretBytes> encoded = EncodeRecord(m);
   REQUIRE_OK(encoded);
+  // clang-format off
   const std::string expected(
-      "\xC1" "T" "\x01" "\x05" "\x0F"    // magic, version 1, kind 5, 15 bytes
-      "\x02\x01" "c"                     // tag 2 client_id
-      "\x03\x01" "e"                     // tag 3 environment
-      "\x04\x01" "1"                     // tag 4 family_id
-      "\x01\x04" "\x01" "k" "[]",        // tag 1 extra: name length, name, JSON
+      "\xC1" "T" "\x01" "\x05" "\x0F"  // magic, version 1, kind 5, 15 bytes
+      "\x02\x01" "c"                  // tag 2 client_id
+      "\x03\x01" "e"                  // tag 3 environment
+      "\x04\x01" "1"                  // tag 4 family_id
+      "\x01\x04" "\x01" "k" "[]",     // tag 1 extra: name length, name, JSON
       20);
+  // clang-format on
   CHECK(Bytes(*encoded) == expected);
 
   AccessToken t;
@@ -142,24 +142,24 @@ TEST_CASE("Records have exactly the bytes the specification gives",
   Result<SecretBytes> at = EncodeRecord(t);
   REQUIRE_OK(at);
   CHECK(Bytes(*at) == Record(2, Tlv(7, "s") + Tlv(8, "\xD8\x04") +
-                                     Tlv(9, "\x03") + TwoPart(15, "a", "b")));
+                                    Tlv(9, "\x03") + TwoPart(15, "a", "b")));
 }
 
 TEST_CASE("Timestamps keep their sign and the whole 64-bit range",
           "[binary][record]") {
-  for (UnixSeconds v : {std::numeric_limits<UnixSeconds>::min(),
-                        UnixSeconds{-1}, UnixSeconds{1}, UnixSeconds{63},
-                        UnixSeconds{64}, UnixSeconds{1795672391},
-                        std::numeric_limits<UnixSeconds>::max()}) {
+  for (UnixSeconds v :
+       {std::numeric_limits<UnixSeconds>::min(), UnixSeconds{-1},
+        UnixSeconds{1}, UnixSeconds{63}, UnixSeconds{64},
+        UnixSeconds{1795672391}, std::numeric_limits<UnixSeconds>::max()}) {
     RefreshToken t;
     t.expires_on = v;
-    t.last_modification_time = -v / 2;
+    t.last_modification_time = -(v / 2);
     Result<SecretBytes> r = EncodeRecord(t);
     REQUIRE_OK(r);
     Result<RefreshToken> back = DecodeRefreshToken(r->view());
     REQUIRE_OK(back);
     CHECK(back->expires_on == v);
-    CHECK(back->last_modification_time == -v / 2);
+    CHECK(back->last_modification_time == -(v / 2));
   }
 }
 
@@ -249,10 +249,8 @@ TEST_CASE("Record headers: newer versions and kinds are not supported",
         Code::kNotSupported);
   CHECK(PeekRecordKind(Record(5, fields, 200)).status().code() ==
         Code::kNotSupported);
-  CHECK(DecodeRecord(Record(9, fields)).status().code() ==
-        Code::kNotSupported);
-  CHECK(DecodeRecord(Record(5, fields, 0)).status().code() ==
-        Code::kCorrupted);
+  CHECK(DecodeRecord(Record(9, fields)).status().code() == Code::kNotSupported);
+  CHECK(DecodeRecord(Record(5, fields, 0)).status().code() == Code::kCorrupted);
   CHECK(DecodeRecord(Record(0, fields)).status().code() == Code::kCorrupted);
   CHECK(DecodeRecord(std::string("{\"secret\":1}")).status().code() ==
         Code::kCorrupted);

@@ -4,12 +4,11 @@
 // Compactness of records, measured on a real access token written by
 // msal-node (fixtures/msal-node/ropc-two-accounts.json).
 
-#include <catch2/catch.hpp>
-
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>

@@ -5,7 +5,6 @@
 // compatibility, and detection of every bit flip and truncation (F4).
 
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -50,7 +49,8 @@ TEST_CASE("A snapshot with every kind of entity survives a round trip",
 TEST_CASE("Empty input is an empty cache; an empty cache is a bare envelope",
           "[binary][snapshot]") {
   std::unique_ptr<Serializer> serializer = NewBinarySerializer();
-  for (std::string_view blank : {std::string_view(""), std::string_view(" \n\t\r")}) {
+  for (std::string_view blank :
+       {std::string_view(""), std::string_view(" \n\t\r")}) {
     Result<CacheSnapshot> empty = serializer->Deserialize(blank);
     REQUIRE_OK(empty);
     CHECK(test::Diff(*empty, CacheSnapshot()) == "");
@@ -72,18 +72,18 @@ TEST_CASE("A snapshot has exactly the bytes the specification gives",
   s.unknown_sections = {{"Other", "{}"}};
   // Entities in section order (accounts, access, refresh, id, app
   // metadata), then unknown sections as kind 6.
-  const std::string body = Entry(4, Tlv(6, "jwt")) + Entry(5, Tlv(2, "c")) +
-                           Entry(6, "\x05" "Other" "{}");
+  const std::string body =
+      Entry(4, Tlv(6, "jwt")) + Entry(5, Tlv(2, "c")) + Entry(6, "\5Other{}");
   CHECK(Encoded(s) == Envelope(body));
 }
 
-TEST_CASE("Unknown entry kinds and unknown fields survive a snapshot round trip",
-          "[binary][snapshot][compat]") {
+TEST_CASE(
+    "Unknown entry kinds and unknown fields survive a snapshot round trip",
+    "[binary][snapshot][compat]") {
   // A body a newer version could write: an access token with an unknown
   // field, an entry of unknown kind 9, and a JSON-born unknown section.
   const std::string body = Entry(2, Tlv(4, "cid") + Tlv(50, "new")) +
-                           Entry(9, "opaque") +
-                           Entry(6, "\x03" "Foo" "[1]");
+                           Entry(9, "opaque") + Entry(6, "\3Foo[1]");
   const std::string bytes = Envelope(body);
   Result<CacheSnapshot> s = NewBinarySerializer()->Deserialize(bytes);
   REQUIRE_OK(s);
@@ -102,9 +102,9 @@ TEST_CASE("Sections that only resemble a carried entry stay JSON sections",
           "[binary][snapshot][compat]") {
   CacheSnapshot s;
   s.unknown_sections = {
-      {"tokencache:bin-kind:2", "\"AA==\""},   // a known kind: never raw
-      {"tokencache:bin-kind:6", "\"AA==\""},   // kind 6 is the JSON section
-      {"tokencache:bin-kind:07", "\"AA==\""},  // not canonical decimal
+      {"tokencache:bin-kind:2", "\"AA==\""},    // a known kind: never raw
+      {"tokencache:bin-kind:6", "\"AA==\""},    // kind 6 is the JSON section
+      {"tokencache:bin-kind:07", "\"AA==\""},   // not canonical decimal
       {"tokencache:bin-kind:7", "[\"AA==\"]"},  // not a JSON string
   };
   std::string body;
@@ -112,7 +112,8 @@ TEST_CASE("Sections that only resemble a carried entry stay JSON sections",
     body += Entry(6, test::Varint(f.name.size()) + f.name + f.json_value);
   }
   CHECK(Encoded(s) == Envelope(body));
-  Result<CacheSnapshot> back = NewBinarySerializer()->Deserialize(Envelope(body));
+  Result<CacheSnapshot> back =
+      NewBinarySerializer()->Deserialize(Envelope(body));
   REQUIRE_OK(back);
   CHECK(test::Diff(*back, s) == "");
 }

@@ -104,13 +104,11 @@ inline std::string Diff(const AccessToken& a, const AccessToken& b) {
   d.Field("secret", a.secret, b.secret);
   d.Field("cached_at", a.cached_at, b.cached_at);
   d.Field("expires_on", a.expires_on, b.expires_on);
-  d.Field("extended_expires_on", a.extended_expires_on,
-          b.extended_expires_on);
+  d.Field("extended_expires_on", a.extended_expires_on, b.extended_expires_on);
   d.Field("refresh_on", a.refresh_on, b.refresh_on);
   d.Field("token_type", a.token_type, b.token_type);
   d.Field("key_id", a.key_id, b.key_id);
-  d.Field("user_assertion_hash", a.user_assertion_hash,
-          b.user_assertion_hash);
+  d.Field("user_assertion_hash", a.user_assertion_hash, b.user_assertion_hash);
   d.Field("additional_key_components", a.additional_key_components,
           b.additional_key_components);
   d.Field("resource", a.resource, b.resource);
@@ -132,8 +130,7 @@ inline std::string Diff(const RefreshToken& a, const RefreshToken& b) {
           b.last_modification_time);
   d.Field("expires_on", a.expires_on, b.expires_on);
   d.Field("client_info", a.client_info, b.client_info);
-  d.Field("user_assertion_hash", a.user_assertion_hash,
-          b.user_assertion_hash);
+  d.Field("user_assertion_hash", a.user_assertion_hash, b.user_assertion_hash);
   d.Field("extra", a.extra, b.extra);
   return d.result();
 }

@@ -30,12 +30,10 @@ inline constexpr const char* kHomeAccountId =
     "0e7b8c3e-3b7f-44ed-a153-8a568a6408c6."
     "9c8517ff-d540-473f-a199-d34c9c09b23c";
 inline constexpr const char* kTenant = "9c8517ff-d540-473f-a199-d34c9c09b23c";
-inline constexpr const char* kClientId =
-    "9ef023be-f951-49d9-a014-d227d2f99905";
+inline constexpr const char* kClientId = "9ef023be-f951-49d9-a014-d227d2f99905";
 
 inline ExtraFields SampleExtras() {
-  return {{"x_unmodelled", "{\"a\":[1,2,{\"b\":null}]}"},
-          {"x_flag", "true"}};
+  return {{"x_unmodelled", "{\"a\":[1,2,{\"b\":null}]}"}, {"x_flag", "true"}};
 }
 
 inline TenantProfile FullTenantProfile(int i) {
