@@ -3,14 +3,137 @@
 
 #include "tokencache/cache.h"
 
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
 
 #include "cache-core/cache_state.h"
+#include "cache-core/record_key.h"
 
 namespace tokencache {
+namespace {
+
+// A partial state (record stores) keeps what it decoded while the store's
+// generation is unchanged; past this many records it starts afresh, so a
+// service touching every partition does not end up holding the whole
+// store twice (read and write states).
+constexpr std::size_t kMaxCachedRecords = 20000;
+
+internal::Entity ToEntity(RecordEntity entity) {
+  return std::visit(
+      [](auto&& e) -> internal::Entity { return std::move(e); },
+      std::move(entity));
+}
+
+RecordEntity ToRecordEntity(const internal::Entity& entity) {
+  return std::visit([](const auto& e) -> RecordEntity { return e; }, entity);
+}
+
+// Loads records for a partial CacheState from one transaction of a record
+// store, decoding them with the cache's codec.
+class StoreSource final : public internal::RecordSource {
+ public:
+  StoreSource(RecordTransaction* txn, const RecordCodec* codec)
+      : txn_(txn), codec_(codec) {}
+
+  Status Load(std::string_view prefix, Filter filter,
+              std::vector<std::pair<std::string, internal::Entity>>* records,
+              ExtraFields* sections) override {
+    std::vector<std::pair<std::string, internal::Entity>> found;
+    ExtraFields found_sections;
+    Status inner;
+    Status scanned = txn_->Scan(prefix, [&](std::string_view key,
+                                            std::string_view value) {
+      if (key.substr(0, internal::kSectionKeyPrefix.size()) ==
+          internal::kSectionKeyPrefix) {
+        if (filter != Filter::kAll) return true;
+        std::optional<std::string> name = internal::SectionNameOf(key);
+        if (!name.has_value()) {
+          inner = CorruptedError("a stored unknown section has a bad name");
+          return false;
+        }
+        found_sections.push_back(ExtraField{*name, std::string(value)});
+        return true;
+      }
+      const std::string_view kind = internal::RecordKindOf(key);
+      if (filter == Filter::kAccounts && kind != "ac") return true;
+      Result<RecordEntity> decoded = codec_->Decode(value);
+      if (!decoded.ok()) {
+        inner = decoded.status().WithContext(
+            "decoding a stored record of kind '" + std::string(kind) + "'");
+        if (inner.code() != Code::kNotSupported) {
+          inner = Status(Code::kCorrupted, inner.message());
+        }
+        return false;
+      }
+      internal::Entity entity = ToEntity(std::move(*decoded));
+      // A record whose contents belong under another key (a bug, or bytes
+      // moved by hand) would shadow or duplicate the real one.
+      if (internal::RecordKeyOf(entity) != key) {
+        inner = CorruptedError("a stored record of kind '" +
+                               std::string(kind) +
+                               "' does not match the key it is stored under");
+        return false;
+      }
+      found.emplace_back(std::string(key), std::move(entity));
+      return true;
+    });
+    if (!scanned.ok()) return scanned;
+    if (!inner.ok()) return inner;
+    for (auto& record : found) records->push_back(std::move(record));
+    for (auto& section : found_sections) {
+      sections->push_back(std::move(section));
+    }
+    return Status();
+  }
+
+ private:
+  RecordTransaction* txn_;
+  const RecordCodec* codec_;
+};
+
+// Attaches a source to a state for one scope, detaching on every exit.
+class SourceScope {
+ public:
+  SourceScope(internal::CacheState* state, internal::RecordSource* source)
+      : state_(state) {
+    state_->SetSource(source);
+  }
+  ~SourceScope() { state_->SetSource(nullptr); }
+  SourceScope(const SourceScope&) = delete;
+  SourceScope& operator=(const SourceScope&) = delete;
+
+ private:
+  internal::CacheState* state_;
+};
+
+// Writes what the journal of `state` says changed into `txn`.
+Status WriteChanges(const internal::CacheState& state, RecordTransaction& txn,
+                    const RecordCodec& codec) {
+  for (const std::string& key : state.touched()) {
+    const internal::Record* record = state.Peek(key);
+    if (record == nullptr) {
+      if (Status s = txn.Erase(key); !s.ok()) return s;
+      continue;
+    }
+    Result<SecretBytes> value = codec.Encode(ToRecordEntity(record->entity));
+    if (!value.ok()) return value.status().WithContext("encoding a record");
+    if (Status s = txn.Put(key, value->view()); !s.ok()) return s;
+  }
+  if (state.sections_changed()) {
+    for (const ExtraField& section : state.unknown_sections()) {
+      Status s = txn.Put(internal::SectionKey(section.name),
+                         section.json_value);
+      if (!s.ok()) return s;
+    }
+  }
+  return Status();
+}
+
+}  // namespace
 
 // ------------------------------------------------------------------ views
 
@@ -98,7 +221,83 @@ class Cache::Impl {
     return Reload();
   }
 
+  Status ReadRecords(const std::function<Status(const CacheView&)>& fn) {
+    std::lock_guard<std::mutex> guard(read_mu);
+    Result<std::unique_ptr<RecordTransaction>> txn = records->BeginRead();
+    if (!txn.ok()) return txn.status();
+    const std::uint64_t generation = (*txn)->generation();
+    if (read_generation != generation ||
+        read_state.size() > kMaxCachedRecords) {
+      read_state.ResetPartial();
+      read_generation = generation;
+    }
+    StoreSource source(txn->get(), codec.get());
+    Status status;
+    {
+      SourceScope scope(&read_state, &source);
+      CacheView view(&read_state, &options);
+      status = fn(view);
+    }
+    // A load that failed inside `fn` means its answers were incomplete.
+    if (Status load = read_state.TakeSourceStatus(); !load.ok()) return load;
+    return status;
+  }
+
+  Status UpdateRecords(const std::function<Status(CacheTransaction&)>& fn) {
+    // Taken before the store's writer lock, never after, so two threads
+    // cannot wait for each other's locks in opposite order.
+    std::lock_guard<std::mutex> guard(write_mu);
+    for (int attempt = 0; attempt <= options.max_conflict_retries;
+         ++attempt) {
+      Result<std::unique_ptr<RecordTransaction>> txn = records->BeginWrite();
+      if (!txn.ok()) return txn.status();
+      const std::uint64_t generation = (*txn)->generation();
+      if (write_generation != generation ||
+          write_state.size() > kMaxCachedRecords) {
+        write_state.ResetPartial();
+        write_generation = generation;
+      }
+      StoreSource source(txn->get(), codec.get());
+      SourceScope scope(&write_state, &source);
+      write_state.BeginJournal();
+      CacheTransaction view(&write_state, &options);
+      Status status = fn(view);
+      if (Status load = write_state.TakeSourceStatus(); !load.ok()) {
+        status = load;
+      }
+      if (!status.ok()) {
+        write_state.RollbackJournal();
+        return status;
+      }
+      if (!write_state.changed()) {
+        write_state.CommitJournal();
+        return Status();
+      }
+      if (Status s = WriteChanges(write_state, **txn, *codec); !s.ok()) {
+        write_state.RollbackJournal();
+        return s;
+      }
+      Result<std::uint64_t> committed = (*txn)->Commit(generation);
+      if (committed.ok()) {
+        write_state.CommitJournal();
+        write_generation = *committed;
+        return Status();
+      }
+      write_state.RollbackJournal();
+      if (committed.status().code() != Code::kConflict) {
+        return committed.status();
+      }
+      // Another writer committed since this transaction began: run `fn`
+      // again on what it wrote.
+    }
+    return Status(Code::kConflict,
+                  "cache update gave up after " +
+                      std::to_string(options.max_conflict_retries + 1) +
+                      " conflicting writes");
+  }
+
   Status Read(const std::function<Status(const CacheView&)>& fn) {
+    if (records != nullptr) return ReadRecords(fn);
     if (store != nullptr) {
       Result<BlobVersion> current = store->PeekVersion();
       if (!current.ok()) return current.status();
@@ -135,6 +334,7 @@ class Cache::Impl {
   }
 
   Status Update(const std::function<Status(CacheTransaction&)>& fn) {
+    if (records != nullptr) return UpdateRecords(fn);
     std::unique_ptr<LockHandle> handle;
     if (lock != nullptr) {
       Result<std::unique_ptr<LockHandle>> acquired =
@@ -196,6 +396,18 @@ class Cache::Impl {
   std::shared_mutex mu;
   internal::CacheState state;
   BlobVersion version;
+
+  // Record-store caches use these instead of `store`, `state` and `mu`:
+  // partial states that load partitions on demand, one for readers and one
+  // for the writer, so readers never wait for a commit's fsync.
+  std::unique_ptr<RecordStore> records;
+  std::unique_ptr<const RecordCodec> codec;
+  std::mutex read_mu;
+  internal::CacheState read_state;
+  std::optional<std::uint64_t> read_generation;
+  std::mutex write_mu;
+  internal::CacheState write_state;
+  std::optional<std::uint64_t> write_generation;
 };
 
 Cache::Cache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -230,6 +442,25 @@ Result<std::unique_ptr<Cache>> Cache::Open(
     std::unique_lock<std::shared_mutex> exclusive(impl->mu);
     if (Status s = impl->Reload(); !s.ok()) return s;
   }
+  return std::unique_ptr<Cache>(new Cache(std::move(impl)));
+}
+
+Result<std::unique_ptr<Cache>> Cache::Open(
+    std::unique_ptr<RecordStore> store,
+    std::unique_ptr<const RecordCodec> codec, CacheOptions options) {
+  if (store == nullptr) {
+    return InvalidArgumentError("Cache::Open: record store is null");
+  }
+  if (codec == nullptr) {
+    return InvalidArgumentError("Cache::Open: record codec is null");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options));
+  // Fail now, not at the first lookup, when the store cannot be read.
+  Result<std::unique_ptr<RecordTransaction>> probe = store->BeginRead();
+  if (!probe.ok()) return probe.status();
+  probe->reset();
+  impl->records = std::move(store);
+  impl->codec = std::move(codec);
   return std::unique_ptr<Cache>(new Cache(std::move(impl)));
 }
 

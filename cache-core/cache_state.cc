@@ -95,6 +95,17 @@ void MergeExtras(ExtraFields* into, const ExtraFields& from) {
 
 std::uint64_t RecordVisitsOnThisThread() { return record_visits; }
 
+std::string SectionKey(std::string_view name) {
+  std::string key(kSectionKeyPrefix);
+  AppendKeyComponent(&key, name, /*lower=*/false);
+  return key;
+}
+
+std::optional<std::string> SectionNameOf(std::string_view key) {
+  if (!StartsWith(key, kSectionKeyPrefix)) return std::nullopt;
+  return UnescapeKeyComponent(key.substr(kSectionKeyPrefix.size()));
+}
+
 std::string RecordKeyOf(const Entity& entity) {
   return std::visit([](const auto& e) { return RecordKey(e); }, entity);
 }
@@ -115,6 +126,7 @@ Record MakeRecord(Entity entity) {
 void CacheState::ScanPrefix(
     std::string_view prefix,
     const std::function<bool(std::string_view, const Record&)>& fn) const {
+  Need(prefix);
   for (auto it = records_.lower_bound(prefix);
        it != records_.end() && StartsWith(it->first, prefix); ++it) {
     ++record_visits;
@@ -123,8 +135,82 @@ void CacheState::ScanPrefix(
 }
 
 const Record* CacheState::Find(std::string_view key) const {
+  Need(key);
+  return Peek(key);
+}
+
+const Record* CacheState::Peek(std::string_view key) const {
   auto it = records_.find(key);
   return it == records_.end() ? nullptr : &it->second;
+}
+
+bool CacheState::Covered(std::string_view prefix) const {
+  if (loaded_all_) return true;
+  if (loaded_.find(prefix) != loaded_.end()) return true;
+  // A loaded prefix that ends at a component boundary covers everything
+  // below it; the core only asks for such prefixes and whole keys.
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (prefix[i] == '|' &&
+        loaded_.find(prefix.substr(0, i + 1)) != loaded_.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void CacheState::Need(std::string_view prefix,
+                      RecordSource::Filter filter) const {
+  if (source_ == nullptr) return;
+  const bool accounts = filter == RecordSource::Filter::kAccounts;
+  if (accounts ? (loaded_all_ || loaded_accounts_) : Covered(prefix)) return;
+  std::vector<std::pair<std::string, Entity>> found;
+  ExtraFields sections;
+  Status s = source_->Load(prefix, filter, &found, &sections);
+  if (!s.ok()) {
+    if (source_status_.ok()) source_status_ = std::move(s);
+    return;
+  }
+  for (auto& [key, entity] : found) {
+    // What is in memory is either the same stored record, loaded before,
+    // or this transaction's own change (touched_), which must win. A key
+    // erased by this transaction is in touched_ too and stays erased.
+    if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
+    if (std::holds_alternative<Account>(entity)) account_keys_.insert(key);
+    records_.emplace(std::move(key), MakeRecord(std::move(entity)));
+  }
+  for (ExtraField& section : sections) {
+    const bool known = std::any_of(
+        unknown_sections_.begin(), unknown_sections_.end(),
+        [&](const ExtraField& f) { return f.name == section.name; });
+    if (!known) unknown_sections_.push_back(std::move(section));
+  }
+  if (accounts) {
+    loaded_accounts_ = true;
+  } else if (prefix.empty()) {
+    loaded_all_ = true;
+  } else {
+    loaded_.emplace(prefix);
+  }
+}
+
+void CacheState::ResetPartial() {
+  records_.clear();
+  account_keys_.clear();
+  unknown_sections_.clear();
+  loaded_.clear();
+  loaded_all_ = false;
+  loaded_accounts_ = false;
+  touched_.clear();
+  journal_.clear();
+  journal_sections_.reset();
+  journaling_ = false;
+  changed_ = false;
+}
+
+Status CacheState::TakeSourceStatus() {
+  Status s = std::move(source_status_);
+  source_status_ = Status();
+  return s;
 }
 
 AccessTokenLookup CacheState::FindAccessToken(
@@ -134,6 +220,7 @@ AccessTokenLookup CacheState::FindAccessToken(
   std::string& prefix = ScratchKey();
   AccessTokenPrefix(&prefix, query.home_account_id, query.client_id,
                     query.realm, query.user_assertion_hash);
+  Need(prefix);
   const std::string_view group = EnvironmentGroupView(query.environment);
 
   const AccessToken* best = nullptr;
@@ -178,6 +265,7 @@ FociMembership CacheState::Membership(std::string_view client_id,
   prefix = "m|am|";
   AppendKeyComponent(&prefix, client_id, /*lower=*/true);
   prefix.push_back('|');
+  Need(prefix);
   const std::string_view group = EnvironmentGroupView(environment);
   FociMembership membership = FociMembership::kUnknown;
   for (auto it = records_.lower_bound(std::string_view(prefix));
@@ -202,6 +290,7 @@ RefreshTokenLookup CacheState::FindRefreshToken(
   AppendPartition(&prefix, query.home_account_id, query.client_id,
                   /*realm=*/{}, query.user_assertion_hash);
   prefix.append("rt|");
+  Need(prefix);
   const std::string_view group = EnvironmentGroupView(query.environment);
   const RefreshToken* app = nullptr;
   const RefreshToken* family = nullptr;
@@ -246,6 +335,7 @@ std::optional<IdToken> CacheState::FindIdToken(
     AppendKeyComponent(&prefix, query.realm, /*lower=*/true);
     prefix.push_back('|');
   }
+  Need(prefix);
   const std::string_view group = EnvironmentGroupView(query.environment);
   const std::string_view home_tenant = HomeTenantOf(query.home_account_id);
   const IdToken* best = nullptr;
@@ -300,6 +390,11 @@ std::vector<Account> CacheState::GetAccounts(
     }
     out.push_back(*account);
   };
+  if (!filter.home_account_id.empty()) {
+    Need(AccountPartitionPrefix(filter.home_account_id));
+  } else {
+    Need({}, RecordSource::Filter::kAccounts);
+  }
   for (const std::string& key : account_keys_) {
     ++record_visits;
     const Record* record = Find(key);
@@ -309,6 +404,7 @@ std::vector<Account> CacheState::GetAccounts(
 }
 
 CacheSnapshot CacheState::Export() const {
+  Need({});
   CacheSnapshot snapshot;
   for (const auto& [key, record] : records_) {
     std::visit(
@@ -336,6 +432,7 @@ CacheSnapshot CacheState::Export() const {
 
 void CacheState::Remember(const std::string& key) {
   changed_ = true;
+  if (source_ != nullptr) touched_.insert(key);
   if (!journaling_) return;
   const Record* old = Find(key);
   journal_.emplace_back(key, old == nullptr ? std::nullopt
@@ -351,6 +448,7 @@ void CacheState::Put(std::string key, Record record) {
 }
 
 void CacheState::Erase(std::string_view key) {
+  Need(key);
   auto it = records_.find(key);
   if (it == records_.end()) return;
   Remember(it->first);
@@ -394,6 +492,7 @@ void CacheState::Import(const CacheSnapshot& snapshot) {
   for (const IdToken& e : snapshot.id_tokens) MergeIncoming(e);
   for (const AppMetadata& e : snapshot.app_metadata) MergeIncoming(e);
   if (snapshot.unknown_sections.empty()) return;
+  Need(kSectionKeyPrefix);
   changed_ = true;
   if (journaling_ && !journal_sections_.has_value()) {
     journal_sections_ = unknown_sections_;
@@ -414,6 +513,8 @@ std::size_t CacheState::RemoveAccount(std::string_view home_account_id) {
   if (home_account_id.empty()) return 0;
   std::vector<std::string> doomed;
   const std::string prefix = AccountPartitionPrefix(home_account_id);
+  Need(prefix);
+  Need("o|");
   for (auto it = records_.lower_bound(std::string_view(prefix));
        it != records_.end() && StartsWith(it->first, prefix); ++it) {
     doomed.push_back(it->first);
@@ -451,12 +552,14 @@ bool CacheState::RemoveRefreshToken(const RefreshToken& token) {
 void CacheState::BeginJournal() {
   journaling_ = true;
   changed_ = false;
+  touched_.clear();
   journal_.clear();
   journal_sections_.reset();
 }
 
 void CacheState::CommitJournal() {
   journaling_ = false;
+  touched_.clear();
   journal_.clear();
   journal_sections_.reset();
 }
@@ -480,6 +583,7 @@ void CacheState::RollbackJournal() {
   }
   journal_.clear();
   journal_sections_.reset();
+  touched_.clear();
   changed_ = false;
 }
 

@@ -12,7 +12,16 @@
 // value of every key touched, RollbackJournal() restores them, so a failed
 // persistence step leaves the state as it was.
 //
-// Not thread-safe: Cache (cache.h) serializes writers and lets readers share.
+// A state can also be *partial*: a window on a record store (record_store.h)
+// that holds only what was asked for. With a RecordSource attached, every
+// query and mutation first loads the key prefix it is about to look at
+// (Need()), so a lookup reads one partition of the store, never all of it.
+// Loaded records stay valid for as long as the store's generation does not
+// change; the owner (Cache) resets the state when it does.
+//
+// Not thread-safe: Cache (cache.h) serializes writers and lets readers share
+// (a partial state is used by one thread at a time, even for queries,
+// because queries load records).
 
 #ifndef TOKENCACHE_CACHE_CORE_CACHE_STATE_H_
 #define TOKENCACHE_CACHE_CORE_CACHE_STATE_H_
@@ -52,6 +61,30 @@ struct Record {
 // Builds the Record (with derived fields) for an entity.
 Record MakeRecord(Entity entity);
 std::string RecordKeyOf(const Entity& entity);
+
+// Where a partial CacheState loads records from.
+class RecordSource {
+ public:
+  enum class Filter {
+    kAll,       // every record under the prefix (and unknown sections)
+    kAccounts,  // Account records only
+  };
+  virtual ~RecordSource() = default;
+  // Appends to `records` every record under `prefix` that passes `filter`,
+  // with the key it is stored under, and to `sections` the unknown
+  // top-level sections stored under the prefix (kAll only). On error
+  // appends nothing.
+  virtual Status Load(std::string_view prefix, Filter filter,
+                      std::vector<std::pair<std::string, Entity>>* records,
+                      ExtraFields* sections) = 0;
+};
+
+// The key prefix under which a record store keeps unknown top-level
+// sections ("s|" then the escaped section name).
+inline constexpr std::string_view kSectionKeyPrefix = "s|";
+std::string SectionKey(std::string_view name);
+// The section name in a key made by SectionKey, or nullopt.
+std::optional<std::string> SectionNameOf(std::string_view key);
 
 // How many records queries on this thread have looked at since the thread
 // started: a test hook proving that lookups touch one partition only.
@@ -118,19 +151,53 @@ class CacheState {
   // True when a mutation happened since BeginJournal().
   bool changed() const { return changed_; }
 
+  // ---- Partial states (record stores). ----
+
+  // Attaches `source` (not owned; nullptr detaches). While attached, the
+  // state is partial: it loads what each operation needs from `source`.
+  void SetSource(RecordSource* source) { source_ = source; }
+  // Forgets every record, loaded prefix and section: the next operations
+  // load afresh.
+  void ResetPartial();
+  // Returns and clears the first error a load met since the last call.
+  // Queries that met one answered from incomplete data: discard them.
+  Status TakeSourceStatus();
+  // Keys put or erased since BeginJournal() (partial states only), and
+  // whether unknown sections changed.
+  const std::set<std::string, std::less<>>& touched() const {
+    return touched_;
+  }
+  bool sections_changed() const { return journal_sections_.has_value(); }
+  const ExtraFields& unknown_sections() const { return unknown_sections_; }
+  // The record under `key` if present in memory, without loading.
+  const Record* Peek(std::string_view key) const;
+
  private:
   using Map = std::map<std::string, Record, std::less<>>;
 
   const Record* Find(std::string_view key) const;
+  // Loads every record under `prefix` from the source, once per prefix.
+  // No-op without a source.
+  void Need(std::string_view prefix,
+            RecordSource::Filter filter = RecordSource::Filter::kAll) const;
+  bool Covered(std::string_view prefix) const;
   void Put(std::string key, Record record);
   void Erase(std::string_view key);
   void Remember(const std::string& key);
   void MergeIncoming(Entity incoming);
 
-  Map records_;
+  // Mutable because a partial state loads records inside const queries.
+  mutable Map records_;
   // Keys of Account records, so that listing accounts does not scan tokens.
-  std::set<std::string, std::less<>> account_keys_;
-  ExtraFields unknown_sections_;
+  mutable std::set<std::string, std::less<>> account_keys_;
+  mutable ExtraFields unknown_sections_;
+
+  RecordSource* source_ = nullptr;
+  mutable std::set<std::string, std::less<>> loaded_;
+  mutable bool loaded_all_ = false;
+  mutable bool loaded_accounts_ = false;
+  mutable Status source_status_;
+  std::set<std::string, std::less<>> touched_;
 
   bool journaling_ = false;
   bool changed_ = false;

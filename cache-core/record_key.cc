@@ -161,6 +161,52 @@ std::string RecordKey(const AppMetadata& metadata) {
   return key;
 }
 
+std::optional<std::string> UnescapeKeyComponent(std::string_view component) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(component.size());
+  for (std::size_t i = 0; i < component.size(); ++i) {
+    if (component[i] != '%') {
+      out.push_back(component[i]);
+      continue;
+    }
+    if (i + 2 >= component.size()) return std::nullopt;
+    const int hi = hex(component[i + 1]);
+    const int lo = hex(component[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>((hi << 4) | lo));
+    i += 2;
+  }
+  return out;
+}
+
+std::string_view RecordKindOf(std::string_view key) {
+  // The number of partition components before the kind: "u|H", "o|C|A",
+  // "a|C|R", "m".
+  std::size_t skip = 0;
+  if (key.size() < 2 || key[1] != '|') return {};
+  switch (key[0]) {
+    case 'u': skip = 2; break;
+    case 'o': skip = 3; break;
+    case 'a': skip = 3; break;
+    case 'm': skip = 1; break;
+    default: return {};
+  }
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < skip; ++i) {
+    pos = key.find('|', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  const std::size_t end = key.find('|', pos);
+  if (end == std::string_view::npos) return {};
+  return key.substr(pos, end - pos);
+}
+
 std::string AccountPartitionPrefix(std::string_view home_account_id) {
   std::string key = "u|";
   AppendKeyComponent(&key, home_account_id, /*lower=*/true);

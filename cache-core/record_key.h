@@ -53,6 +53,7 @@
 #ifndef TOKENCACHE_CACHE_CORE_RECORD_KEY_H_
 #define TOKENCACHE_CACHE_CORE_RECORD_KEY_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -86,6 +87,14 @@ std::string RecordKey(const AppMetadata& metadata);
 
 // "u|" H "|": everything of one user account.
 std::string AccountPartitionPrefix(std::string_view home_account_id);
+
+// Reverses AppendKeyComponent's escaping (not its lower-casing). Returns
+// nullopt for a malformed escape.
+std::optional<std::string> UnescapeKeyComponent(std::string_view component);
+
+// The kind component of a record key ("at", "rt", "id", "ac", "am"), or an
+// empty view when `key` does not follow the layout.
+std::string_view RecordKindOf(std::string_view key);
 
 }  // namespace internal
 }  // namespace tokencache

@@ -181,6 +181,7 @@ Status CacheState::ApplyTokenResponse(const TokenRequestContext& context,
     std::string prefix;
     AccessTokenPrefix(&prefix, at.home_account_id, at.client_id, at.realm,
                       uah);
+    Need(prefix);
     std::vector<std::string> doomed;
     ExtraFields kept_extras;
     for (auto it = records_.lower_bound(std::string_view(prefix));

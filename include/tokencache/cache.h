@@ -6,7 +6,9 @@
 // MSAL's write rules, lists and removes accounts, and imports and exports
 // whole caches. Start with Cache::NewInMemory() for a process-local cache,
 // or Cache::Open() over a BlobStore (a file, a keychain item) whose bytes a
-// Serializer encodes (MSAL JSON keeps the file readable by MSAL apps).
+// Serializer encodes (MSAL JSON keeps the file readable by MSAL apps), or
+// Cache::Open() over a RecordStore (LMDB, Redis) where each lookup reads
+// only the records of its partition.
 //
 // Entities are identified by their fields, not by the JSON key strings they
 // were read under, and indexed by partition (home account, or client and
@@ -32,6 +34,7 @@
 #include "tokencache/export.h"
 #include "tokencache/lock.h"
 #include "tokencache/query.h"
+#include "tokencache/record_store.h"
 #include "tokencache/schema.h"
 #include "tokencache/serializer.h"
 #include "tokencache/status.h"
@@ -124,6 +127,25 @@ class TOKENCACHE_EXPORT Cache {
   static Result<std::unique_ptr<Cache>> Open(
       std::unique_ptr<BlobStore> store, std::unique_ptr<Serializer> serializer,
       std::unique_ptr<Lock> lock, CacheOptions options = {});
+
+  // A cache whose records live one per entity in `store`, encoded by
+  // `codec` (serializers/binary_record_codec.h). Nothing is loaded up front:
+  // each lookup reads only the key prefix of its partition, inside one read
+  // transaction, and keeps what it decoded while the store's generation
+  // stays the same, so a repeated silent hit decodes nothing. Updates run
+  // in one write transaction committed with compare-and-swap on the
+  // generation (retried as options.max_conflict_retries says); the store
+  // orders writers across processes, so no Lock is used and
+  // options.lock_timeout does not apply (an LMDB writer waits for the one
+  // before it). Checks that the store can be read.
+  //
+  // Returns kInvalidArgument when `store` or `codec` is null, or the
+  // store's error. Later calls return kCorrupted when a record they need
+  // does not decode or is stored under a key that is not its own; other
+  // records stay usable.
+  static Result<std::unique_ptr<Cache>> Open(
+      std::unique_ptr<RecordStore> store,
+      std::unique_ptr<const RecordCodec> codec, CacheOptions options = {});
 
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
