@@ -17,9 +17,14 @@ find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h REQUIRED)
 add_library(tokencache_dep_rapidjson INTERFACE IMPORTED GLOBAL)
 target_include_directories(tokencache_dep_rapidjson SYSTEM INTERFACE
                            ${RAPIDJSON_INCLUDE_DIR})
-# Use std::string-friendly APIs and SSE4.2 skipping only where available.
+# std::string-friendly APIs everywhere; SSE2 string scanning on x86-64 (every
+# x86-64 CPU has SSE2). One definition for every user, so that rapidjson's
+# inline functions are the same in every translation unit.
 target_compile_definitions(tokencache_dep_rapidjson INTERFACE
                            RAPIDJSON_HAS_STDSTRING=1)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  target_compile_definitions(tokencache_dep_rapidjson INTERFACE RAPIDJSON_SSE2)
+endif()
 
 if(TOKENCACHE_WITH_LMDB)
   pkg_check_modules(LMDB IMPORTED_TARGET GLOBAL lmdb)
