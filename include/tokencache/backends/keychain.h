@@ -28,9 +28,10 @@
 // reported each time the fallback is used. docs/keychain.md has the details
 // and docs/choosing-a-uri.md says which URI fits which machine.
 //
-// Only built on Linux (TOKENCACHE_WITH_KEYCHAIN and libsecret). Windows
-// DPAPI and macOS Keychain Services live in their own headers' guarded code
-// (docs/keychain.md); macOS is untested and not part of the default build.
+// The Secret Service part is built on Linux (TOKENCACHE_WITH_KEYCHAIN and
+// libsecret). On Windows this header declares the DPAPI key source
+// instead. macOS Keychain Services (backends/keychain/macos_keychain.cc)
+// is untested and not part of any build (docs/keychain.md).
 //
 // Thread safety: every function may be called from several threads at once;
 // returned stores and key sources may be shared by threads.
@@ -52,6 +53,24 @@
 #include "tokencache/uri.h"
 
 namespace tokencache {
+
+#if defined(_WIN32)
+
+// Returns a KeySource whose 32-byte key is kept in the file at `path`
+// (absolute), sealed with DPAPI for the current user (CryptProtectData,
+// CRYPTPROTECT_UI_FORBIDDEN). The first GetCipher() creates the key when
+// the file is missing (race-free: concurrent creators all use the key that
+// was moved into place first) and keeps the Cipher.
+// GetCipher() errors: kCorrupted when the file does not open for this user
+// or does not hold a 32-byte key (it is left in place), kPermissionDenied
+// for a symbolic link or an access error, kIoError otherwise. Returns
+// kInvalidArgument at once for a relative path.
+// Tested under wine only (tests/windows), which proves the code paths, not
+// Windows security: wine's DPAPI uses a fixed built-in key.
+TOKENCACHE_EXPORT Result<std::unique_ptr<KeySource>> NewDpapiKeySource(
+    std::filesystem::path path);
+
+#else  // !defined(_WIN32)
 
 // Names one keychain item. Both parts are non-empty UTF-8 without NUL bytes
 // and at most 255 bytes; they are stored as attributes and in the label, so
@@ -163,6 +182,8 @@ struct KeychainProbeResult {
 
 // Probes the Secret Service without touching any cache or key item.
 TOKENCACHE_EXPORT KeychainProbeResult ProbeKeychain();
+
+#endif  // defined(_WIN32)
 
 }  // namespace tokencache
 
