@@ -82,6 +82,24 @@ int main(int argc, char** argv) {
             Write(dir, "record-unknown-fields",
                   t::Record(1, Tlv(2, "home") + Tlv(40, "new") +
                                    Tlv(16, Tlv(2, "tid") + Tlv(30, "x")))) &&
+            // Extras and sections that resemble carriers of unknown data,
+            // so that the fuzzer reaches the carrier parser with near misses.
+            WriteRecord(dir, "record-carrier-lookalikes",
+                        [] {
+                          tokencache::AppMetadata m;
+                          m.extra = {{"tokencache:bin:41", "\"AA\""},
+                                     {"tokencache:bin:42", "\"AAAA\""},
+                                     {"tokencache:bin:043", "\"AA==\""}};
+                          return m;
+                        }()) &&
+            WriteSnapshot(dir, "snapshot-section-lookalikes",
+                          [] {
+                            tokencache::CacheSnapshot s;
+                            s.unknown_sections = {
+                                {"tokencache:bin-kind:2", "\"AA==\""},
+                                {"tokencache:bin-kind:9", "\"AA\""}};
+                            return s;
+                          }()) &&
             WriteSnapshot(dir, "snapshot-sample", t::SampleSnapshot(1)) &&
             WriteSnapshot(dir, "snapshot-empty", tokencache::CacheSnapshot()) &&
             Write(dir, "snapshot-unknown-kind",
