@@ -34,7 +34,8 @@
 //    the input.
 //  - kNotSupported: a well-formed header of a newer format version, or a
 //    record of an entity kind this version does not know.
-//  - kInvalidArgument (encoding only): StringPairs with a duplicated key.
+//  - kInvalidArgument: encoding StringPairs with a duplicated key, or a
+//    typed decoder (DecodeAccessToken...) given a record of another kind.
 //  - kInternal: libsodium could not initialise, or an allocation failed.
 // Nothing throws.
 //
