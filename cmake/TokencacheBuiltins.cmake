@@ -23,3 +23,9 @@ if(TARGET tokencache_backend_keychain AND NOT WIN32)
   target_compile_definitions(tokencache_builtin PRIVATE
                              TOKENCACHE_HAVE_KEYCHAIN=1)
 endif()
+
+# lmdb:///dir when the LMDB backend was built.
+if(TARGET tokencache_backend_lmdb)
+  target_link_libraries(tokencache_builtin PRIVATE tokencache::backend_lmdb)
+  target_compile_definitions(tokencache_builtin PRIVATE TOKENCACHE_HAVE_LMDB=1)
+endif()

@@ -20,6 +20,10 @@
 #if defined(TOKENCACHE_HAVE_KEYCHAIN)
 #include "tokencache/backends/keychain.h"
 #endif
+#if defined(TOKENCACHE_HAVE_LMDB)
+#include "tokencache/backends/lmdb.h"
+#include "tokencache/serializers/binary_record_codec.h"
+#endif
 
 namespace tokencache {
 namespace {
@@ -140,6 +144,48 @@ Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
                      std::move(lock), options);
 }
 
+#if defined(TOKENCACHE_HAVE_LMDB)
+// lmdb:///abs/dir[?key=...&cache-id=...]: one record per entity, each value
+// sealed with its record key as associated data when a key is given.
+Result<std::unique_ptr<Cache>> OpenLmdb(const CacheUri& uri,
+                                        const CacheOptions& options) {
+  Status s = uri.CheckOptions({"key", "cache-id", "fallback"});
+  if (!s.ok()) return s;
+  if (!uri.authority.empty() && uri.authority != "localhost") {
+    return InvalidArgumentError(
+        "lmdb cache URI: remote hosts are not supported; write "
+        "lmdb:///absolute/dir");
+  }
+  std::filesystem::path path(uri.path);
+  if (!path.is_absolute()) {
+    return InvalidArgumentError(
+        "lmdb cache URI needs an absolute directory, e.g. "
+        "lmdb:///var/lib/app/tokens");
+  }
+  path = path.lexically_normal();
+  Result<std::unique_ptr<RecordStore>> opened = LmdbRecordStore::Open(path);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<RecordStore> store = std::move(*opened);
+  if (std::optional<std::string> key = uri.Option("key"); key.has_value()) {
+    Result<std::unique_ptr<KeySource>> source = KeySourceFor(uri, *key);
+    if (!source.ok()) return source.status();
+    Result<std::shared_ptr<const Cipher>> cipher = (*source)->GetCipher();
+    if (!cipher.ok()) return cipher.status();
+    store = NewEncryptedRecordStore(
+        std::move(store), std::move(*cipher),
+        uri.Option("cache-id").value_or(path.string()));
+  } else if (uri.Option("cache-id").has_value()) {
+    return InvalidArgumentError(
+        "lmdb cache URI: cache-id only applies together with key");
+  } else if (uri.Option("fallback").has_value()) {
+    return InvalidArgumentError(
+        "lmdb cache URI: fallback only applies together with "
+        "key=keychain:service/account");
+  }
+  return Cache::Open(std::move(store), NewBinaryRecordCodec(), options);
+}
+#endif
+
 }  // namespace
 
 Status RegisterBuiltinBackends(BackendRegistry& registry) {
@@ -147,6 +193,10 @@ Status RegisterBuiltinBackends(BackendRegistry& registry) {
   if (!s.ok()) return s;
 #if defined(TOKENCACHE_HAVE_KEYCHAIN)
   s = registry.Register("keychain", &OpenKeychainCache);
+  if (!s.ok()) return s;
+#endif
+#if defined(TOKENCACHE_HAVE_LMDB)
+  s = registry.Register("lmdb", &OpenLmdb);
   if (!s.ok()) return s;
 #endif
   return registry.Register("file", &OpenFile);

@@ -1,0 +1,451 @@
+// Copyright 2026 The tokencache Authors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// The LMDB record store in one process, on real LMDB files: safe flags (B1),
+// one env per directory (B3), network file system refusal (B4), map growth
+// after MDB_MAP_FULL, lookups that read one partition, long keys, and
+// per-record encryption (K2 swap, S7 disk scan).
+
+#include <catch2/catch.hpp>
+#include <lmdb.h>
+#include <sys/statfs.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "backends/lmdb/lmdb_env.h"
+#include "cache-core/record_key.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+#include "tokencache/backends/lmdb.h"
+#include "tokencache/cache.h"
+#include "tokencache/cipher.h"
+#include "tokencache/serializers/binary_record_codec.h"
+#include "tokencache/tokencache.h"
+
+namespace tokencache {
+namespace {
+
+constexpr char kEnv[] = "login.windows.net";
+constexpr char kClient[] = "client-1";
+
+AccessToken Token(const std::string& home, const std::string& scope,
+                  const std::string& secret) {
+  const UnixSeconds now = SystemClock()->Now();
+  AccessToken at;
+  at.home_account_id = home;
+  at.environment = kEnv;
+  at.client_id = kClient;
+  at.realm = "tenant";
+  at.target = scope;
+  at.secret = SecretBytes(secret);
+  at.cached_at = now - 10;
+  at.expires_on = now + 3600;
+  at.token_type = "Bearer";
+  return at;
+}
+
+AccessTokenQuery Query(const std::string& home, const std::string& scope) {
+  AccessTokenQuery q;
+  q.home_account_id = home;
+  q.environment = kEnv;
+  q.client_id = kClient;
+  q.realm = "tenant";
+  q.scopes = {scope};
+  return q;
+}
+
+std::unique_ptr<Cache> OpenLmdbCache(const std::filesystem::path& dir,
+                                     const LmdbOptions& options = {}) {
+  Result<std::unique_ptr<RecordStore>> store =
+      LmdbRecordStore::Open(dir, options);
+  REQUIRE_OK(store);
+  Result<std::unique_ptr<Cache>> cache =
+      Cache::Open(std::move(*store), NewBinaryRecordCodec());
+  REQUIRE_OK(cache);
+  return std::move(*cache);
+}
+
+void Report(const std::string& id, const std::string& params,
+            const std::string& figures, const std::string& bar, bool pass) {
+  std::printf(
+      "{\"id\":\"%s\",\"params\":{%s},\"figures\":{%s},\"bar\":\"%s\","
+      "\"pass\":%s}\n",
+      id.c_str(), params.c_str(), figures.c_str(), bar.c_str(),
+      pass ? "true" : "false");
+}
+
+TEST_CASE("LMDB environments open with none of the unsafe flags (B1)",
+          "[lmdb][B1]") {
+  test::TempDir dir;
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  Result<std::shared_ptr<internal::LmdbEnv>> env =
+      internal::LmdbEnv::Acquire(dir / "env", LmdbOptions());
+  REQUIRE_OK(env);
+  unsigned flags = 0;
+  REQUIRE(mdb_env_get_flags((*env)->env(), &flags) == 0);
+  const unsigned forbidden = MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC |
+                             MDB_NOMEMINIT | MDB_NOLOCK;
+  const int set = __builtin_popcount(flags & forbidden);
+  Report("B1", "\"backend\":\"lmdb\"",
+         "\"forbidden_flags_set\":" + std::to_string(set),
+         "0 of NOSYNC, NOMETASYNC, MAPASYNC, NOMEMINIT, NOLOCK", set == 0);
+  CHECK((flags & forbidden) == 0);
+  // The one flag we do set: read transactions own their reader slots.
+  CHECK((flags & MDB_NOTLS) != 0);
+}
+
+TEST_CASE("Two caches on one directory share one LMDB environment (B3)",
+          "[lmdb][B3]") {
+  test::TempDir dir;
+  const std::size_t before = internal::LmdbEnvCount();
+  Result<std::unique_ptr<Cache>> a = OpenCache("lmdb://" + (dir / "env").string());
+  REQUIRE_OK(a);
+  Result<std::unique_ptr<Cache>> b = OpenCache("lmdb://" + (dir / "env").string());
+  REQUIRE_OK(b);
+  CHECK(internal::LmdbEnvCount() == before + 1);
+  // A different directory is a different environment.
+  std::unique_ptr<Cache> c = OpenLmdbCache(dir / "other");
+  CHECK(internal::LmdbEnvCount() == before + 2);
+
+  CacheSnapshot snapshot;
+  snapshot.access_tokens.push_back(Token("u1.t", "user.read", "canary-b3"));
+  REQUIRE_OK((*a)->Import(snapshot));
+  Result<AccessTokenLookup> hit = (*b)->FindAccessToken(Query("u1.t", "user.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  a->reset();
+  b->reset();
+  c.reset();
+  // The last handle closes the environment.
+  CHECK(internal::LmdbEnvCount() == before);
+}
+
+int FakeStatfs(const char*, struct statfs* buffer, long type) {
+  std::memset(buffer, 0, sizeof(*buffer));
+  buffer->f_type = type;
+  return 0;
+}
+long fake_type = 0;
+int FakeStatfsHook(const char* path, struct statfs* buffer) {
+  return FakeStatfs(path, buffer, fake_type);
+}
+
+TEST_CASE("LMDB refuses network file systems before creating anything (B4)",
+          "[lmdb][B4]") {
+  test::TempDir dir;
+  const long types[] = {0x6969, 0x517B, static_cast<long>(0xFF534D42u),
+                        static_cast<long>(0xFE534D42u), 0x65735546};
+  int refused = 0;
+  int created = 0;
+  for (long type : types) {
+    fake_type = type;
+    internal::SetStatfsForTesting(&FakeStatfsHook);
+    const std::filesystem::path target = dir / "net" / "env";
+    Result<std::unique_ptr<RecordStore>> store =
+        LmdbRecordStore::Open(target);
+    Result<std::unique_ptr<Cache>> via_uri =
+        OpenCache("lmdb://" + target.string());
+    internal::SetStatfsForTesting(nullptr);
+    if (store.status().code() == Code::kNotSupported &&
+        via_uri.status().code() == Code::kNotSupported) {
+      ++refused;
+    }
+    if (std::filesystem::exists(dir / "net")) ++created;
+  }
+  Report("B4", "\"backend\":\"lmdb\",\"fs_types\":5",
+         "\"refused\":" + std::to_string(refused) +
+             ",\"files_created\":" + std::to_string(created),
+         "100% kNotSupported, 0 files created", refused == 5 && created == 0);
+  CHECK(refused == 5);
+  CHECK(created == 0);
+  // Control: a local file system opens.
+  Result<std::unique_ptr<RecordStore>> local =
+      LmdbRecordStore::Open(dir / "net" / "env");
+  CHECK_OK(local);
+}
+
+TEST_CASE("A full LMDB map grows and the write is replayed; at the cap the "
+          "store keeps what it had",
+          "[lmdb][map]") {
+  test::TempDir dir;
+  LmdbOptions options;
+  options.initial_map_size = 64 << 10;
+  {
+    std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "grow", options);
+    CacheSnapshot snapshot;
+    for (int i = 0; i < 400; ++i) {
+      snapshot.access_tokens.push_back(Token("u" + std::to_string(i) + ".t",
+                                             "user.read",
+                                             std::string(2000, 'x')));
+    }
+    REQUIRE_OK(cache->Import(snapshot));
+    Result<AccessTokenLookup> hit =
+        cache->FindAccessToken(Query("u399.t", "user.read"));
+    REQUIRE_OK(hit);
+    CHECK(hit->state == LookupState::kValid);
+    Result<std::shared_ptr<internal::LmdbEnv>> env =
+        internal::LmdbEnv::Acquire(dir / "grow", options);
+    REQUIRE_OK(env);
+    MDB_envinfo info;
+    REQUIRE(mdb_env_info((*env)->env(), &info) == 0);
+    CHECK(info.me_mapsize > options.initial_map_size);
+  }
+
+  options.max_map_size = 256 << 10;
+  std::unique_ptr<Cache> capped = OpenLmdbCache(dir / "cap", options);
+  CacheSnapshot small;
+  small.access_tokens.push_back(Token("keep.t", "user.read", "kept"));
+  REQUIRE_OK(capped->Import(small));
+  CacheSnapshot big;
+  for (int i = 0; i < 400; ++i) {
+    big.access_tokens.push_back(Token("b" + std::to_string(i) + ".t",
+                                      "user.read", std::string(2000, 'y')));
+  }
+  CHECK(capped->Import(big).code() == Code::kResourceExhausted);
+  Result<AccessTokenLookup> kept =
+      capped->FindAccessToken(Query("keep.t", "user.read"));
+  REQUIRE_OK(kept);
+  CHECK(kept->state == LookupState::kValid);
+  Result<AccessTokenLookup> none =
+      capped->FindAccessToken(Query("b0.t", "user.read"));
+  REQUIRE_OK(none);
+  CHECK(none->state == LookupState::kNotFound);
+}
+
+// Counts the values a store hands out, to show what a lookup reads.
+class CountingStore final : public RecordStore {
+ public:
+  CountingStore(std::unique_ptr<RecordStore> inner, long* values)
+      : inner_(std::move(inner)), values_(values) {}
+  std::string_view Name() const override { return "counting"; }
+
+ protected:
+  class Txn final : public RecordTransaction {
+   public:
+    Txn(std::unique_ptr<RecordTransaction> inner, long* values)
+        : RecordTransaction(inner->writable(), inner->generation()),
+          inner_(std::move(inner)),
+          values_(values) {}
+
+   protected:
+    std::string_view StoreName() const override { return "counting"; }
+    Result<std::optional<SecretBytes>> DoGet(std::string_view k) override {
+      ++*values_;
+      return inner_->Get(k);
+    }
+    Status DoScan(std::string_view p, const RecordScanFn& fn) override {
+      return inner_->Scan(p, [&](std::string_view k, std::string_view v) {
+        ++*values_;
+        return fn(k, v);
+      });
+    }
+    Status DoPut(std::string_view k, std::string_view v) override {
+      return inner_->Put(k, v);
+    }
+    Status DoErase(std::string_view k) override { return inner_->Erase(k); }
+    Result<std::uint64_t> DoCommit(std::uint64_t e) override {
+      return inner_->Commit(e);
+    }
+
+   private:
+    std::unique_ptr<RecordTransaction> inner_;
+    long* values_;
+  };
+
+  Result<std::unique_ptr<RecordTransaction>> DoBegin(bool writable) override {
+    Result<std::unique_ptr<RecordTransaction>> t =
+        writable ? inner_->BeginWrite() : inner_->BeginRead();
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<RecordTransaction>(new Txn(std::move(*t), values_));
+  }
+
+ private:
+  std::unique_ptr<RecordStore> inner_;
+  long* values_;
+};
+
+TEST_CASE("A silent hit on LMDB reads only its partition, and nothing when "
+          "the store is unchanged",
+          "[lmdb][partition]") {
+  test::TempDir dir;
+  long values = 0;
+  Result<std::unique_ptr<RecordStore>> inner =
+      LmdbRecordStore::Open(dir / "env");
+  REQUIRE_OK(inner);
+  Result<std::unique_ptr<Cache>> cache = Cache::Open(
+      std::make_unique<CountingStore>(std::move(*inner), &values),
+      NewBinaryRecordCodec());
+  REQUIRE_OK(cache);
+  CacheSnapshot snapshot;
+  for (int user = 0; user < 2000; ++user) {
+    for (const char* scope : {"user.read", "mail.read", "files.read"}) {
+      snapshot.access_tokens.push_back(
+          Token("user" + std::to_string(user) + ".t", scope, "s"));
+    }
+  }
+  REQUIRE_OK((*cache)->Import(snapshot));
+
+  values = 0;
+  Result<AccessTokenLookup> hit =
+      (*cache)->FindAccessToken(Query("user1234.t", "mail.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  // The three tokens of user1234's (client, realm) prefix, of 6000.
+  CHECK(values == 3);
+
+  values = 0;
+  hit = (*cache)->FindAccessToken(Query("user1234.t", "files.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  CHECK(values == 0);
+
+  // A write elsewhere changes the generation: the partition is read again,
+  // and only it.
+  CacheSnapshot other;
+  other.access_tokens.push_back(Token("user7.t", "user.read", "t"));
+  REQUIRE_OK((*cache)->Import(other));
+  values = 0;
+  hit = (*cache)->FindAccessToken(Query("user1234.t", "user.read"));
+  REQUIRE_OK(hit);
+  CHECK(values == 3);
+}
+
+TEST_CASE("Records with keys longer than LMDB's key limit round trip",
+          "[lmdb][keys]") {
+  test::TempDir dir;
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  std::string scopes;
+  for (int i = 0; i < 60; ++i) {
+    scopes += "https://graph.example.com/scope.number." + std::to_string(i) +
+              " ";
+  }
+  CacheSnapshot snapshot;
+  snapshot.access_tokens.push_back(Token("long.t", scopes, "long-secret"));
+  snapshot.access_tokens.push_back(Token("long.t", "user.read", "short"));
+  REQUIRE_OK(cache->Import(snapshot));
+  std::unique_ptr<Cache> again = OpenLmdbCache(dir / "env");
+  Result<AccessTokenLookup> hit = again->FindAccessToken(
+      Query("long.t", "https://graph.example.com/scope.number.59"));
+  REQUIRE_OK(hit);
+  REQUIRE(hit->state == LookupState::kValid);
+  CHECK(hit->token->secret.Equals("long-secret"));
+  Result<CacheSnapshot> all = again->Export();
+  REQUIRE_OK(all);
+  CHECK(all->access_tokens.size() == 2);
+  REQUIRE_OK(again->RemoveAccount("long.t"));
+  all = cache->Export();
+  REQUIRE_OK(all);
+  CHECK(all->access_tokens.empty());
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("Encrypted LMDB values are bound to their record keys and never "
+          "plain on disk (K2, S7)",
+          "[lmdb][crypto]") {
+  test::TempDir dir;
+  Result<std::unique_ptr<Cipher>> made =
+      NewKeyCipher(SecretBytes(std::string(32, '\x07')));
+  REQUIRE_OK(made);
+  std::shared_ptr<const Cipher> cipher(std::move(*made));
+  const std::string canary = "CANARY-lmdb-at-rest-7f3e9a";
+  auto open = [&](const std::filesystem::path& env, bool encrypt) {
+    Result<std::unique_ptr<RecordStore>> store = LmdbRecordStore::Open(env);
+    REQUIRE_OK(store);
+    std::unique_ptr<RecordStore> s = std::move(*store);
+    if (encrypt) s = NewEncryptedRecordStore(std::move(s), cipher, "k2-test");
+    Result<std::unique_ptr<Cache>> cache =
+        Cache::Open(std::move(s), NewBinaryRecordCodec());
+    REQUIRE_OK(cache);
+    return std::move(*cache);
+  };
+  CacheSnapshot snapshot;
+  snapshot.access_tokens.push_back(Token("a.t", "user.read", canary));
+  snapshot.access_tokens.push_back(Token("b.t", "user.read", "other"));
+  {
+    std::unique_ptr<Cache> plain = open(dir / "plain", false);
+    REQUIRE_OK(plain->Import(snapshot));
+    std::unique_ptr<Cache> sealed = open(dir / "sealed", true);
+    REQUIRE_OK(sealed->Import(snapshot));
+  }
+  // Control first: without a key the canary is on disk.
+  CHECK(ReadFile(dir / "plain" / "data.mdb").find(canary) !=
+        std::string::npos);
+  CHECK(ReadFile(dir / "sealed" / "data.mdb").find(canary) ==
+        std::string::npos);
+
+  // Move a's sealed value under b's key with the raw store: b no longer
+  // opens (the key is in the associated data).
+  const std::string key_a =
+      internal::RecordKey(Token("a.t", "user.read", "x"));
+  const std::string key_b =
+      internal::RecordKey(Token("b.t", "user.read", "x"));
+  {
+    Result<std::unique_ptr<RecordStore>> raw =
+        LmdbRecordStore::Open(dir / "sealed");
+    REQUIRE_OK(raw);
+    Result<std::unique_ptr<RecordTransaction>> w = (*raw)->BeginWrite();
+    REQUIRE_OK(w);
+    Result<std::optional<SecretBytes>> a = (*w)->Get(key_a);
+    REQUIRE_OK(a);
+    REQUIRE(a->has_value());
+    REQUIRE_OK((*w)->Put(key_b, (*a)->view()));
+    REQUIRE_OK((*w)->Commit());
+  }
+  std::unique_ptr<Cache> sealed = open(dir / "sealed", true);
+  CHECK(sealed->FindAccessToken(Query("b.t", "user.read")).status().code() ==
+        Code::kCorrupted);
+  Result<AccessTokenLookup> a = sealed->FindAccessToken(Query("a.t", "user.read"));
+  REQUIRE_OK(a);
+  CHECK(a->state == LookupState::kValid);
+
+  // The wrong key is told apart from tampering.
+  Result<std::unique_ptr<Cipher>> other =
+      NewKeyCipher(SecretBytes(std::string(32, '\x08')));
+  REQUIRE_OK(other);
+  Result<std::unique_ptr<RecordStore>> store =
+      LmdbRecordStore::Open(dir / "sealed");
+  REQUIRE_OK(store);
+  Result<std::unique_ptr<Cache>> wrong = Cache::Open(
+      NewEncryptedRecordStore(std::move(*store),
+                              std::shared_ptr<const Cipher>(std::move(*other)),
+                              "k2-test"),
+      NewBinaryRecordCodec());
+  REQUIRE_OK(wrong);
+  CHECK((*wrong)->FindAccessToken(Query("a.t", "user.read")).status().code() ==
+        Code::kWrongKey);
+}
+
+TEST_CASE("lmdb URIs take the file store's key options and refuse others",
+          "[lmdb][uri]") {
+  test::TempDir dir;
+  const std::string base = "lmdb://" + (dir / "env").string();
+  CHECK(OpenCache(base + "?format=binary").status().code() ==
+        Code::kInvalidArgument);
+  CHECK(OpenCache("lmdb:relative/dir").status().code() ==
+        Code::kInvalidArgument);
+  CHECK(OpenCache(base + "?cache-id=x").status().code() ==
+        Code::kInvalidArgument);
+  Result<std::unique_ptr<Cache>> keyed = OpenCache(
+      base + "?key=file:" + (dir / "cache.key").string() + "&cache-id=app");
+  REQUIRE_OK(keyed);
+  CacheSnapshot snapshot;
+  snapshot.access_tokens.push_back(Token("u.t", "user.read", "via-uri"));
+  REQUIRE_OK((*keyed)->Import(snapshot));
+  Result<AccessTokenLookup> hit =
+      (*keyed)->FindAccessToken(Query("u.t", "user.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  CHECK(std::filesystem::exists(dir / "cache.key"));
+}
+
+}  // namespace
+}  // namespace tokencache
