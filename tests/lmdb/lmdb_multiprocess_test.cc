@@ -90,7 +90,7 @@ CounterRun RunWorkers(const std::string& command,
 }
 
 TEST_CASE("Eight processes with two LMDB caches each count without losing "
-          "an update; a write without CAS loses some (L1, B3)",
+          "an update, and a write without CAS loses some (L1, B3)",
           "[lmdb][multiprocess][L1][B3]") {
   constexpr int kProcs = 8;
   constexpr int kIncrements = 200;
