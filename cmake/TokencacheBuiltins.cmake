@@ -8,6 +8,7 @@
 tokencache_add_library(builtin
   SOURCES
     ${PROJECT_SOURCE_DIR}/backends/builtin/builtin_backends.cc
+    ${PROJECT_SOURCE_DIR}/backends/builtin/recovery.cc
   PUBLIC_DEPS
     tokencache::core
   PRIVATE_DEPS
