@@ -34,8 +34,8 @@ std::string Hex(std::string_view bytes) {
 }
 
 std::string FakeJwt(const std::string& claims) {
-  return Base64Url(R"({"alg":"none","typ":"JWT"})") + "." +
-         Base64Url(claims) + ".";
+  return Base64Url(R"({"alg":"none","typ":"JWT"})") + "." + Base64Url(claims) +
+         ".";
 }
 
 }  // namespace
@@ -48,8 +48,8 @@ std::string Guid(std::string_view label) {
                      label.size(), nullptr, 0);
   std::string h =
       Hex(std::string_view(reinterpret_cast<const char*>(digest), 16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) +
-         "-a" + h.substr(17, 3) + "-" + h.substr(20, 12);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-a" +
+         h.substr(17, 3) + "-" + h.substr(20, 12);
 }
 
 std::string Base64Url(std::string_view bytes) {
@@ -69,8 +69,7 @@ std::string FilledSecret(std::string_view prefix, std::size_t fill) {
   return out;
 }
 
-SyntheticCache BuildSyntheticCache(std::size_t access_tokens,
-                                   UnixSeconds now) {
+SyntheticCache BuildSyntheticCache(std::size_t access_tokens, UnixSeconds now) {
   SyntheticCache out;
   out.client_id = Guid("silent-bench-client");
   const std::size_t k = std::max<std::size_t>(access_tokens, 1);
@@ -124,8 +123,7 @@ SyntheticCache BuildSyntheticCache(std::size_t access_tokens,
           std::to_string(now) + R"(,"nbf":)" + std::to_string(now) +
           R"(,"exp":)" + std::to_string(now + 3600) + R"(,"name":")" + name +
           R"(","oid":")" + uid + R"(","preferred_username":")" + username +
-          R"(","sub":"sub-)" + uid + R"(","tid":")" + tid +
-          R"(","ver":"2.0"})";
+          R"(","sub":"sub-)" + uid + R"(","tid":")" + tid + R"(","ver":"2.0"})";
       id.secret.Assign(FakeJwt(claims));
       snap.id_tokens.push_back(std::move(id));
     }

@@ -29,12 +29,15 @@
 // (removed afterwards unless --keep). `memory:` is one process's cache, so
 // it runs in-process and only with N = 1.
 //
-// Measurement hooks (this binary only): fsync(2) is interposed to count
-// calls and the time spent in them (reported per write), and --no-fsync
-// turns it into a no-op to measure what durability costs. Never use
+// Measurement hooks (this binary only): fsync(2) and fdatasync(2) are
+// interposed to count calls and the time spent in them (reported per
+// write), and --no-fsync turns them into no-ops to measure what durability
+// costs. Never use
 // --no-fsync figures as durable results.
 
 #include <fcntl.h>
+#include <rapidjson/ostreamwrapper.h>
+#include <rapidjson/prettywriter.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -44,9 +47,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/program_options.hpp>
 #include <cerrno>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,10 +67,6 @@
 #include <thread>
 #include <vector>
 
-#include <boost/program_options.hpp>
-#include <rapidjson/ostreamwrapper.h>
-#include <rapidjson/prettywriter.h>
-
 #include "bench/common/bench_cache.h"
 #include "tokencache/cache.h"
 #include "tokencache/tokencache.h"
@@ -79,14 +79,15 @@ std::atomic<std::uint64_t> g_fsync_ns{0};
 
 }  // namespace
 
-// Interposes the C library's fsync for this executable (the library code
-// linked into it resolves fsync here first): counts and times every call,
-// and skips the sync under --no-fsync.
-extern "C" int fsync(int fd) {
+namespace {
+
+// Runs the sync system call `number` on `fd` unless --no-fsync, and counts
+// and times it.
+int CountedSync(long number, int fd) {
   const auto t0 = std::chrono::steady_clock::now();
   int rc = 0;
   if (!g_skip_fsync.load(std::memory_order_relaxed)) {
-    rc = static_cast<int>(syscall(SYS_fsync, fd));
+    rc = static_cast<int>(syscall(number, fd));
   }
   const auto t1 = std::chrono::steady_clock::now();
   g_fsync_calls.fetch_add(1, std::memory_order_relaxed);
@@ -97,6 +98,23 @@ extern "C" int fsync(int fd) {
       std::memory_order_relaxed);
   return rc;
 }
+
+}  // namespace
+
+// Interpose the C library's fsync and fdatasync for this executable (the
+// library code linked into it, LMDB included, resolves them here first):
+// every call is counted and timed, and skipped under --no-fsync.
+// Default visibility: the build hides symbols, and shared libraries such as
+// liblmdb only see the executable's exported ones.
+#define TOKENCACHE_BENCH_INTERPOSE \
+  extern "C" __attribute__((visibility("default")))
+TOKENCACHE_BENCH_INTERPOSE int fsync(int fd) {
+  return CountedSync(SYS_fsync, fd);
+}
+TOKENCACHE_BENCH_INTERPOSE int fdatasync(int fd) {
+  return CountedSync(SYS_fdatasync, fd);
+}
+#undef TOKENCACHE_BENCH_INTERPOSE
 
 namespace tokencache {
 namespace bench {
@@ -155,8 +173,8 @@ CacheSnapshot SeedSnapshot(const Identity& id, UnixSeconds now) {
   account.local_account_id = id.uid;
   account.username = "contention.user@contoso.example";
   account.authority_type = "MSSTS";
-  account.client_info = Base64Url(R"({"uid":")" + id.uid + R"(","utid":")" +
-                                  id.utid + R"("})");
+  account.client_info =
+      Base64Url(R"({"uid":")" + id.uid + R"(","utid":")" + id.utid + R"("})");
   account.name = "Contention User";
   s.accounts.push_back(account);
   IdToken idt;
@@ -269,8 +287,7 @@ WorkerResult RunOps(Cache& cache, const std::string& role, int worker,
       Result<AccessTokenLookup> got = cache.FindAccessToken(read_query);
       if (!got.ok()) {
         status = got.status();
-      } else if (got->state != LookupState::kValid ||
-                 !got->token.has_value() ||
+      } else if (got->state != LookupState::kValid || !got->token.has_value() ||
                  got->token->secret.view().substr(0, 10) != "seed-at-0-") {
         status = Status(Code::kInternal, "silent lookup returned no hit");
       }
@@ -295,7 +312,8 @@ bool WriteResult(const std::string& path, const WorkerResult& r) {
   std::ofstream out(path, std::ios::trunc);
   for (std::int64_t ns : r.latency_ns) out << "L " << ns << '\n';
   for (std::uint64_t v : r.observed) out << "V " << v << '\n';
-  for (const auto& [code, n] : r.errors) out << "E " << code << ' ' << n << '\n';
+  for (const auto& [code, n] : r.errors)
+    out << "E " << code << ' ' << n << '\n';
   out << "C " << r.cpu_ns << '\n';
   out << "F " << r.fsync_calls << ' ' << r.fsync_ns << '\n';
   out.close();
@@ -357,8 +375,9 @@ int WorkerMain(const Options& o) {
   g_skip_fsync = o.no_fsync;
   Result<std::unique_ptr<Cache>> cache = OpenCache(o.store);
   if (!cache.ok()) {
-    std::cerr << "worker " << o.worker_index << ": cannot open the store: "
-              << cache.status().ToString() << '\n';
+    std::cerr << "worker " << o.worker_index
+              << ": cannot open the store: " << cache.status().ToString()
+              << '\n';
     return 2;
   }
   // Ready, then wait for the parent to close the go pipe (EOF = start).
@@ -387,8 +406,8 @@ Summary Summarize(std::vector<std::int64_t> ns) {
   std::sort(ns.begin(), ns.end());
   // Nearest rank, as the peer's common.js percentile().
   auto at = [&](double p) {
-    std::size_t rank = static_cast<std::size_t>(
-        std::ceil(p * static_cast<double>(ns.size())));
+    std::size_t rank =
+        static_cast<std::size_t>(std::ceil(p * static_cast<double>(ns.size())));
     if (rank == 0) rank = 1;
     return static_cast<double>(ns[std::min(rank, ns.size()) - 1]) / 1e3;
   };
@@ -446,7 +465,8 @@ std::string Replace(std::string s, const std::string& from,
 }
 
 std::string MakeTempDir(const std::string& base, const std::string& prefix) {
-  std::string templ = (std::filesystem::path(base) / (prefix + "XXXXXX")).string();
+  std::string templ =
+      (std::filesystem::path(base) / (prefix + "XXXXXX")).string();
   if (mkdtemp(templ.data()) == nullptr) {
     std::perror("mkdtemp");
     std::exit(2);
@@ -537,8 +557,8 @@ ConfigResult RunConfig(const Options& o, int procs, const std::string& self) {
   std::vector<std::string> roles;
   std::vector<int> writer_ids;
   for (int w = 0; w < procs; ++w) {
-    std::string role = o.mode == "mixed" ? (w % 2 == 0 ? "write" : "read")
-                                         : o.mode;
+    std::string role =
+        o.mode == "mixed" ? (w % 2 == 0 ? "write" : "read") : o.mode;
     if (role == "write") writer_ids.push_back(w);
     roles.push_back(role);
   }
@@ -553,9 +573,9 @@ ConfigResult RunConfig(const Options& o, int procs, const std::string& self) {
     return c;
   }
   getloadavg(c.load_before, 3);
-  const std::string base =
-      o.scratch_base.empty() ? std::filesystem::temp_directory_path().string()
-                             : o.scratch_base;
+  const std::string base = o.scratch_base.empty()
+                               ? std::filesystem::temp_directory_path().string()
+                               : o.scratch_base;
   const std::string scratch = MakeTempDir(base, "tokencache-contention-");
   const std::string uri = Replace(o.store, "{scratch}", scratch);
   const Identity id;
@@ -606,11 +626,22 @@ ConfigResult RunConfig(const Options& o, int procs, const std::string& self) {
   std::vector<std::string> outs;
   for (int w = 0; w < procs; ++w) {
     outs.push_back(scratch + "/worker-" + std::to_string(w) + ".out");
-    std::vector<std::string> args = {
-        self, "--worker", "--worker-index", std::to_string(w), "--role",
-        roles[static_cast<std::size_t>(w)], "--store", uri, "--ops",
-        std::to_string(c.ops), "--ready-fd", std::to_string(ready[1]),
-        "--go-fd", std::to_string(go[0]), "--out", outs.back()};
+    std::vector<std::string> args = {self,
+                                     "--worker",
+                                     "--worker-index",
+                                     std::to_string(w),
+                                     "--role",
+                                     roles[static_cast<std::size_t>(w)],
+                                     "--store",
+                                     uri,
+                                     "--ops",
+                                     std::to_string(c.ops),
+                                     "--ready-fd",
+                                     std::to_string(ready[1]),
+                                     "--go-fd",
+                                     std::to_string(go[0]),
+                                     "--out",
+                                     outs.back()};
     if (o.no_fsync) args.push_back("--no-fsync");
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -685,8 +716,10 @@ ConfigResult RunConfig(const Options& o, int procs, const std::string& self) {
   } else {
     Verify(**check, writer_ids, c.ops, std::move(observed), &c);
   }
-  // The largest regular file in the scratch dir is the cache.
-  for (const auto& entry : std::filesystem::directory_iterator(scratch)) {
+  // The largest regular file under the scratch dir is the cache (the LMDB
+  // data file for lmdb:).
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(scratch)) {
     const std::string name = entry.path().filename().string();
     if (entry.is_regular_file() && name.rfind("worker-", 0) != 0) {
       c.store_bytes = std::max(c.store_bytes, entry.file_size());
@@ -792,13 +825,15 @@ void WriteJson(const std::string& path, const std::vector<ConfigResult>& rs) {
     w.Key("fsync_ms_total");
     w.Double(c.fsync_ms_total);
     w.Key("fsync_ms_per_write");
-    w.Double(c.writes_ok > 0 ? c.fsync_ms_total / static_cast<double>(c.writes_ok)
-                             : 0.0);
+    w.Double(c.writes_ok > 0
+                 ? c.fsync_ms_total / static_cast<double>(c.writes_ok)
+                 : 0.0);
     w.Key("cpu_ms_total");
     w.Double(c.cpu_ms_total);
     w.Key("cpu_us_per_op");
-    w.Double(c.tx_done > 0 ? c.cpu_ms_total * 1e3 / static_cast<double>(c.tx_done)
-                           : 0.0);
+    w.Double(c.tx_done > 0
+                 ? c.cpu_ms_total * 1e3 / static_cast<double>(c.tx_done)
+                 : 0.0);
     w.Key("store_bytes");
     w.Uint64(c.store_bytes);
     w.Key("loadavg_before");
@@ -915,14 +950,14 @@ int Main(int argc, char** argv) {
   }
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  std::printf("# tokencache_contention store=%s mode=%s cpus=%u loadavg=%.2f,"
-              "%.2f,%.2f%s\n",
-              o.store.c_str(), o.mode.c_str(),
-              std::thread::hardware_concurrency(), load[0], load[1], load[2],
-              o.no_fsync ? " NO-FSYNC (not durable)" : "");
+  std::printf(
+      "# tokencache_contention store=%s mode=%s cpus=%u loadavg=%.2f,"
+      "%.2f,%.2f%s\n",
+      o.store.c_str(), o.mode.c_str(), std::thread::hardware_concurrency(),
+      load[0], load[1], load[2], o.no_fsync ? " NO-FSYNC (not durable)" : "");
   std::printf(
       "| mode | N | M | wall s | tx/s | p50 us | p99 us | max us | lost | "
-      "counter | dup values | errors | fsyncs/write | store KB | fsync ms/write "
+      "counter | dup values | errors | syncs/write | store KB | sync ms/write "
       "| CPU us/op |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<ConfigResult> results;
@@ -931,10 +966,9 @@ int Main(int argc, char** argv) {
     results.push_back(RunConfig(o, n, self));
     const ConfigResult& c = results.back();
     PrintRow(c);
-    if (!c.skipped &&
-        (c.error_count != 0 || c.lost_updates != 0 || c.timed_out ||
-         c.duplicate_values != 0 || c.missing_values != 0 ||
-         !c.verify_error.empty())) {
+    if (!c.skipped && (c.error_count != 0 || c.lost_updates != 0 ||
+                       c.timed_out || c.duplicate_values != 0 ||
+                       c.missing_values != 0 || !c.verify_error.empty())) {
       ok = false;
     }
   }
@@ -948,6 +982,4 @@ int Main(int argc, char** argv) {
 }  // namespace bench
 }  // namespace tokencache
 
-int main(int argc, char** argv) {
-  return tokencache::bench::Main(argc, argv);
-}
+int main(int argc, char** argv) { return tokencache::bench::Main(argc, argv); }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -34,8 +35,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "tokencache/file_lock.h"
 #include "tokencache/lock.h"
@@ -74,8 +73,7 @@ class BlockingOfdLock {
 // One worker: `ops` times (acquire, hold, release); writes the wait of
 // every acquisition, in ns, one per line, to `out`. Returns the exit code.
 int Worker(const std::string& kind, const std::string& lock_path, int ops,
-           int hold_us, SteadyClock::time_point start,
-           const std::string& out) {
+           int hold_us, SteadyClock::time_point start, const std::string& out) {
   std::vector<std::int64_t> waits;
   waits.reserve(static_cast<std::size_t>(ops));
   std::unique_ptr<Lock> lock;
@@ -93,8 +91,8 @@ int Worker(const std::string& kind, const std::string& lock_path, int ops,
     const auto t0 = SteadyClock::now();
     std::unique_ptr<LockHandle> handle;
     if (lock != nullptr) {
-      Result<std::unique_ptr<LockHandle>> got = lock->Acquire(
-          LockMode::kExclusive, t0 + std::chrono::seconds(120));
+      Result<std::unique_ptr<LockHandle>> got =
+          lock->Acquire(LockMode::kExclusive, t0 + std::chrono::seconds(120));
       if (!got.ok()) return 3;
       handle = std::move(*got);
     } else if (!ofd->Lock()) {
@@ -117,8 +115,8 @@ int Worker(const std::string& kind, const std::string& lock_path, int ops,
 
 double Percentile(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  std::size_t rank =
-      static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  std::size_t rank = static_cast<std::size_t>(
+      std::ceil(p * static_cast<double>(sorted.size())));
   rank = std::clamp<std::size_t>(rank, 1, sorted.size());
   return static_cast<double>(sorted[rank - 1]) / 1e6;
 }

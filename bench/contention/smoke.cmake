@@ -14,7 +14,8 @@ set(runs
   "file://{scratch}/cache.json|1,4|write"
   "file://{scratch}/cache.bin?format=binary|4|mixed"
   "file://{scratch}/cache.json?key=file:{scratch}/cache.key|4|write"
-  "file://{scratch}/cache.json|3|read")
+  "file://{scratch}/cache.json|3|read"
+  ${EXTRA_RUNS})
 set(i 0)
 foreach(run IN LISTS runs)
   string(REPLACE "|" ";" parts "${run}")

@@ -53,15 +53,15 @@ LookupFixture& GetFixture(const std::string& store, std::size_t k) {
   if (store == "memory") {
     f->cache = Cache::NewInMemory();
   } else {
-    const std::filesystem::path dir = ScratchDir() / (store + "-" +
-                                                      std::to_string(k));
+    const std::filesystem::path dir =
+        ScratchDir() / (store + "-" + std::to_string(k));
     std::filesystem::remove_all(dir);
     std::string uri = "file://" + (dir / "cache.bin").string();
     if (store == "file_json") uri = "file://" + (dir / "cache.json").string();
     if (store == "file_binary") uri += "?format=binary";
     if (store == "file_json_encrypted") {
-      uri = "file://" + (dir / "cache.json").string() + "?key=file:" +
-            (dir / "cache.key").string();
+      uri = "file://" + (dir / "cache.json").string() +
+            "?key=file:" + (dir / "cache.key").string();
     }
     Result<std::unique_ptr<Cache>> opened = OpenCache(uri);
     if (!opened.ok()) {
@@ -138,7 +138,8 @@ void RegisterLookupBenchmarks(bool quick) {
     file_size = 100;
   }
   auto* memory = benchmark::RegisterBenchmark(
-      "SilentHit/memory", [](benchmark::State& s) { BM_SilentHit(s, "memory"); });
+      "SilentHit/memory",
+      [](benchmark::State& s) { BM_SilentHit(s, "memory"); });
   for (std::int64_t k : memory_sizes) memory->Arg(k);
   for (const char* store :
        {"file_json", "file_binary", "file_json_encrypted"}) {

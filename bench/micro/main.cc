@@ -25,8 +25,8 @@ void LatencySampler::Report(benchmark::State& state) {
   std::vector<std::int64_t> sorted = samples_;
   std::sort(sorted.begin(), sorted.end());
   auto at = [&](double p) {
-    std::size_t i = static_cast<std::size_t>(p * static_cast<double>(
-                                                     sorted.size() - 1));
+    std::size_t i =
+        static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
     return static_cast<double>(sorted[i]);
   };
   state.counters["p50_ns"] = at(0.50);

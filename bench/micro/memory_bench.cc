@@ -66,8 +66,8 @@ void BM_MemoryFootprint(benchmark::State& state) {
         const auto& all = built.snapshot.access_tokens;
         chunk.access_tokens.assign(
             all.begin() + static_cast<std::ptrdiff_t>(at),
-            all.begin() + static_cast<std::ptrdiff_t>(
-                              std::min(at + 500, all.size())));
+            all.begin() +
+                static_cast<std::ptrdiff_t>(std::min(at + 500, all.size())));
         if (!chunked->Import(chunk).ok()) {
           state.SkipWithError("chunked import failed");
           return;

@@ -178,9 +178,8 @@ void BM_CacheLoad(benchmark::State& state, const std::string& variant) {
     }
     benchmark::DoNotOptimize(opened->get());
   }
-  state.counters["file_bytes"] = static_cast<double>(
-      std::filesystem::file_size(variant == "binary" ? dir / "cache.bin"
-                                                     : dir / "cache.json"));
+  state.counters["file_bytes"] = static_cast<double>(std::filesystem::file_size(
+      variant == "binary" ? dir / "cache.bin" : dir / "cache.json"));
 }
 
 // One durable update of a k-token cache: replace one token's secret.
@@ -199,8 +198,8 @@ void BM_DurableWrite(benchmark::State& state, const std::string& variant) {
   std::uint64_t n = 0;
   LatencySampler sampler;
   for (auto _ : state) {
-    changed.secret.Assign(FilledSecret(
-        "at-0-" + std::to_string(++n) + "-", kSecretFill));
+    changed.secret.Assign(
+        FilledSecret("at-0-" + std::to_string(++n) + "-", kSecretFill));
     const auto t0 = LatencySampler::Clock::now();
     Status s = (*cache)->Update([&](CacheTransaction& txn) {
       one.access_tokens.assign(1, changed);
@@ -242,8 +241,7 @@ void BM_SodiumMemzero(benchmark::State& state) {
 }  // namespace
 
 void RegisterSerializerBenchmarks(bool quick) {
-  benchmark::RegisterBenchmark("Wipe/SecureWipe", BM_SecureWipe)
-      ->Arg(1 << 20);
+  benchmark::RegisterBenchmark("Wipe/SecureWipe", BM_SecureWipe)->Arg(1 << 20);
   benchmark::RegisterBenchmark("Wipe/sodium_memzero", BM_SodiumMemzero)
       ->Arg(1 << 20);
   const std::vector<std::int64_t> sizes =
@@ -264,15 +262,14 @@ void RegisterSerializerBenchmarks(bool quick) {
   for (const char* file :
        {"ropc-two-accounts.json", "multi-tenant-account.json",
         "client-credentials.json", "foci-family-refresh-token.json"}) {
-    for (const char* op : {"json_parse", "json_serialize", "binary_parse",
-                           "binary_serialize"}) {
+    for (const char* op :
+         {"json_parse", "json_serialize", "binary_parse", "binary_serialize"}) {
       const std::string name = std::string("Fixture/") + op + "/" + file;
       const std::string file_s = file;
       const std::string op_s = op;
-      benchmark::RegisterBenchmark(name.c_str(),
-                                   [file_s, op_s](benchmark::State& s) {
-                                     BM_Fixture(s, file_s, op_s);
-                                   });
+      benchmark::RegisterBenchmark(
+          name.c_str(),
+          [file_s, op_s](benchmark::State& s) { BM_Fixture(s, file_s, op_s); });
     }
   }
   const std::int64_t load_size = quick ? 100 : 1000;
