@@ -7,14 +7,14 @@
 // transient or service error, 3 when an app-only (--app) lookup finds no
 // token, and the usual codes (output.h) for cache and usage errors.
 
+#include <rapidjson/ostreamwrapper.h>
+#include <rapidjson/writer.h>
+
+#include <boost/program_options.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
-#include <rapidjson/ostreamwrapper.h>
-#include <rapidjson/writer.h>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -83,8 +83,8 @@ void PrintJson(const SilentResult& r, bool show_secrets) {
   w.StartObject();
   str("outcome", SilentOutcomeName(r.outcome));
   str("reason", SilentReasonName(r.reason));
-  str("source", r.source == TokenSource::kNone ? ""
-                                               : TokenSourceName(r.source));
+  str("source",
+      r.source == TokenSource::kNone ? "" : TokenSourceName(r.source));
   str("cache_refresh_reason", CacheRefreshReasonName(r.cache_refresh_reason));
   str("account", r.home_account_id);
   str("error", r.error);
@@ -167,6 +167,7 @@ void PrintText(const SilentResult& r, bool show_secrets, UnixSeconds now) {
 
 int RunAcquireSilent(const std::string& uri, const Args& args) {
   po::options_description options("acquire-silent options");
+  // clang-format off
   options.add_options()
       ("client-id", po::value<std::string>()->required(), "application id")
       ("authority", po::value<std::string>()->required(),
@@ -190,6 +191,7 @@ int RunAcquireSilent(const std::string& uri, const Args& args) {
        "time allowed for the token endpoint")
       ("json", "print the outcome as one JSON object")
       ("show-secrets", "print the access token itself");
+  // clang-format on
   po::options_description all(options);
   all.add_options()("help,h", "show this help");
   po::variables_map vm;
@@ -225,10 +227,10 @@ int RunAcquireSilent(const std::string& uri, const Args& args) {
   Result<std::unique_ptr<Cache>> opened = OpenCache(uri);
   if (!opened.ok()) {
     Result<CacheUri> parsed = ParseCacheUri(uri);
-    return Fail("acquire-silent",
-                opened.status().WithContext(
-                    "opening " +
-                    (parsed.ok() ? parsed->Redacted() : "the cache URI")));
+    return Fail(
+        "acquire-silent",
+        opened.status().WithContext(
+            "opening " + (parsed.ok() ? parsed->Redacted() : "the cache URI")));
   }
   std::shared_ptr<Cache> cache(std::move(*opened));
 

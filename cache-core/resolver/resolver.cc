@@ -150,38 +150,50 @@ class Digest {
 
 SilentReason FromUiReason(UiRequiredReason r) {
   switch (r) {
-    case UiRequiredReason::kInvalidGrant: return SilentReason::kInvalidGrant;
+    case UiRequiredReason::kInvalidGrant:
+      return SilentReason::kInvalidGrant;
     case UiRequiredReason::kInteractionRequired:
       return SilentReason::kInteractionRequired;
     case UiRequiredReason::kConsentRequired:
       return SilentReason::kConsentRequired;
     case UiRequiredReason::kLoginRequired:
       return SilentReason::kLoginRequired;
-    case UiRequiredReason::kBadToken: return SilentReason::kBadToken;
+    case UiRequiredReason::kBadToken:
+      return SilentReason::kBadToken;
     case UiRequiredReason::kClaimsChallenge:
       return SilentReason::kClaimsChallenge;
-    case UiRequiredReason::kUiNotAllowed: return SilentReason::kUiNotAllowed;
+    case UiRequiredReason::kUiNotAllowed:
+      return SilentReason::kUiNotAllowed;
     case UiRequiredReason::kInterruptedUser:
       return SilentReason::kInterruptedUser;
     case UiRequiredReason::kNone:
-    case UiRequiredReason::kOther: break;
+    case UiRequiredReason::kOther:
+      break;
   }
   return SilentReason::kOtherUiRequired;
 }
 
 SilentReason FromTransient(TransientKind k) {
   switch (k) {
-    case TransientKind::kHttp5xx: return SilentReason::kHttp5xx;
-    case TransientKind::kHttp429: return SilentReason::kHttp429;
-    case TransientKind::kHttp408: return SilentReason::kHttp408;
-    case TransientKind::kServerBusy: return SilentReason::kServerBusy;
-    case TransientKind::kTimeout: return SilentReason::kTimeout;
+    case TransientKind::kHttp5xx:
+      return SilentReason::kHttp5xx;
+    case TransientKind::kHttp429:
+      return SilentReason::kHttp429;
+    case TransientKind::kHttp408:
+      return SilentReason::kHttp408;
+    case TransientKind::kServerBusy:
+      return SilentReason::kServerBusy;
+    case TransientKind::kTimeout:
+      return SilentReason::kTimeout;
     case TransientKind::kConnectionRefused:
       return SilentReason::kConnectionRefused;
-    case TransientKind::kNameResolution: return SilentReason::kNameResolution;
-    case TransientKind::kTls: return SilentReason::kTls;
+    case TransientKind::kNameResolution:
+      return SilentReason::kNameResolution;
+    case TransientKind::kTls:
+      return SilentReason::kTls;
     case TransientKind::kNone:
-    case TransientKind::kNetwork: break;
+    case TransientKind::kNetwork:
+      break;
   }
   return SilentReason::kNetwork;
 }
@@ -200,9 +212,11 @@ SilentReason FromService(ServiceErrorReason r) {
       return SilentReason::kInvalidResponse;
     case ServiceErrorReason::kRequestRejected:
       return SilentReason::kRequestRejected;
-    case ServiceErrorReason::kInternal: return SilentReason::kEndpointInternal;
+    case ServiceErrorReason::kInternal:
+      return SilentReason::kEndpointInternal;
     case ServiceErrorReason::kNone:
-    case ServiceErrorReason::kOther: break;
+    case ServiceErrorReason::kOther:
+      break;
   }
   return SilentReason::kOtherServiceError;
 }
@@ -271,8 +285,10 @@ class Resolver::Impl {
                                         bool retry_after, UnixSeconds now);
   void Remember(const std::string& key, bool retry_after, UnixSeconds now,
                 UnixSeconds until, const SilentResult& result);
-  std::optional<SilentResult> Redeem(const Plan& plan, const Candidate& candidate,
-                      CacheRefreshReason why, RefreshResult* failure);
+  std::optional<SilentResult> Redeem(const Plan& plan,
+                                     const Candidate& candidate,
+                                     CacheRefreshReason why,
+                                     RefreshResult* failure);
   void RemoveIfUnchanged(const Plan& plan, const Candidate& candidate);
   SilentResult FailureResult(const Plan& plan, const RefreshResult& r,
                              CacheRefreshReason why) const;
@@ -351,10 +367,9 @@ std::optional<SilentResult> Resolver::Impl::Validate(
                                            "empty"));
   }
   if (!ParseAuthority(request.authority).has_value()) {
-    return LocalError(
-        SilentReason::kInvalidRequest,
-        InvalidArgumentError("silent request: authority is not "
-                             "<scheme>://<host>/<tenant>"));
+    return LocalError(SilentReason::kInvalidRequest,
+                      InvalidArgumentError("silent request: authority is not "
+                                           "<scheme>://<host>/<tenant>"));
   }
   if (need_scopes &&
       std::none_of(request.scopes.begin(), request.scopes.end(),
@@ -539,9 +554,10 @@ void Resolver::Impl::RemoveIfUnchanged(const Plan& plan,
   s.IgnoreError();
 }
 
-std::optional<SilentResult> Resolver::Impl::Redeem(
-    const Plan& plan, const Candidate& candidate, CacheRefreshReason why,
-    RefreshResult* failure) {
+std::optional<SilentResult> Resolver::Impl::Redeem(const Plan& plan,
+                                                   const Candidate& candidate,
+                                                   CacheRefreshReason why,
+                                                   RefreshResult* failure) {
   const SilentRequest& request = *plan.request;
   RefreshRequest rr;
   rr.authority =
@@ -615,18 +631,20 @@ std::optional<SilentResult> Resolver::Impl::Redeem(
     out.cache_refresh_reason = why;
     out.correlation_id = request.correlation_id;
     out.status = write;
-    out.message = "service_error (invalid_response): the token response "
-                  "was not stored: " + write.message();
+    out.message =
+        "service_error (invalid_response): the token response "
+        "was not stored: " +
+        write.message();
     return out;
   }
   AccessToken token =
       stored.has_value()
           ? std::move(*stored)
           : TokenFromResponse(r.response, context, plan.home_account_id, base);
-  SilentResult out = Serve(
-      token, outcome, TokenSource::kIdentityProvider, why,
-      candidate.family ? "refreshed with the family refresh token"
-                       : "refreshed with the app's refresh token");
+  SilentResult out =
+      Serve(token, outcome, TokenSource::kIdentityProvider, why,
+            candidate.family ? "refreshed with the family refresh token"
+                             : "refreshed with the app's refresh token");
   out.correlation_id = request.correlation_id;
   if (!write.ok()) {
     out.status = write;
@@ -727,8 +745,7 @@ SilentResult Resolver::Impl::AcquireSilent(const SilentRequest& request) {
       case LookupState::kRefreshDue:
         if (!options_.proactive_refresh) {
           return Serve(*facts.at.token, SilentOutcome::kCacheHit,
-                       TokenSource::kCache,
-                       CacheRefreshReason::kNotApplicable,
+                       TokenSource::kCache, CacheRefreshReason::kNotApplicable,
                        "cache hit (past refresh_on; proactive refresh off)");
         }
         stale = facts.at.token;
@@ -752,8 +769,8 @@ SilentResult Resolver::Impl::AcquireSilent(const SilentRequest& request) {
     out.token = *stale;
     out.source = TokenSource::kCache;
     out.status = Status();
-    out.message = "stale_but_served: proactive refresh failed: " +
-                  failed.message;
+    out.message =
+        "stale_but_served: proactive refresh failed: " + failed.message;
     return out;
   };
 

@@ -101,8 +101,7 @@ class SimulatedIdentityProvider : public tokencache::TokenEndpoint {
     TokenResponse response;
     response.access_token =
         SecretBytes("at-from-refresh-" + std::to_string(calls));
-    response.refresh_token =
-        SecretBytes("rt-rotated-" + std::to_string(calls));
+    response.refresh_token = SecretBytes("rt-rotated-" + std::to_string(calls));
     response.client_info = kClientInfo;
     response.scope = request.scopes.empty() ? "" : request.scopes.front();
     response.expires_in = 3600;
@@ -161,8 +160,8 @@ SilentResult AcquireToken(Resolver& resolver, Cache& cache,
 
   // 4. MSAL writes the interactive result into its token cache; so do we.
   // The cache derives the account (home_account_id) from client_info.
-  if (Status s = cache.ApplyTokenResponse(interactive.context,
-                                          interactive.response);
+  if (Status s =
+          cache.ApplyTokenResponse(interactive.context, interactive.response);
       !s.ok()) {
     std::printf("  storing the sign-in failed: %s\n", s.ToString().c_str());
     return silent;
@@ -207,8 +206,8 @@ int main() {
   request.scopes = {"User.Read"};
 
   std::printf("1. First run: no account yet, so silent asks for UI.\n");
-  SilentResult r = AcquireToken(resolver, *cache, request,
-                                SimulatedBrowserSignIn);
+  SilentResult r =
+      AcquireToken(resolver, *cache, request, SimulatedBrowserSignIn);
   Expect(r.has_token(), "a token after the interactive sign-in");
   Expect(r.outcome == SilentOutcome::kCacheHit,
          "the silent call right after sign-in is a cache hit");

@@ -67,7 +67,7 @@ enum class SilentOutcome {
   kCacheHit,                  // A valid cached access token.
   kRefreshed,                 // Redeemed the app's refresh token.
   kRefreshedWithFamilyToken,  // Redeemed a family (FOCI) refresh token.
-  kStaleButServed,  // Past refresh_on, the refresh failed; the cached
+  kStaleButServed,            // Past refresh_on, the refresh failed; the cached
                     // token is still valid and is returned. `reason` and
                     // the error fields say why the refresh failed.
   kUiRequired,      // Only an interactive sign-in can help; see `reason`.
@@ -134,7 +134,7 @@ enum class TokenSource { kNone, kCache, kIdentityProvider };
 // MSAL's telemetry "cache outcome" (msal-cache-rules.md §5.4); the numeric
 // values are MSAL's.
 enum class CacheRefreshReason {
-  kNotApplicable = 0,           // A cache hit.
+  kNotApplicable = 0,  // A cache hit.
   kForceRefreshOrClaims = 1,
   kNoCachedAccessToken = 2,
   kCachedAccessTokenExpired = 3,
@@ -146,8 +146,7 @@ enum class CacheRefreshReason {
 TOKENCACHE_EXPORT const char* SilentOutcomeName(SilentOutcome outcome);
 TOKENCACHE_EXPORT const char* SilentReasonName(SilentReason reason);
 TOKENCACHE_EXPORT const char* TokenSourceName(TokenSource source);
-TOKENCACHE_EXPORT const char* CacheRefreshReasonName(
-    CacheRefreshReason reason);
+TOKENCACHE_EXPORT const char* CacheRefreshReasonName(CacheRefreshReason reason);
 
 // One silent request. Plain value.
 struct SilentRequest {
@@ -265,8 +264,7 @@ class TOKENCACHE_EXPORT Resolver {
   Resolver(std::shared_ptr<Cache> cache,
            std::shared_ptr<TokenEndpoint> endpoint,
            ResolverOptions options = {});
-  Resolver(Cache* cache, TokenEndpoint* endpoint,
-           ResolverOptions options = {});
+  Resolver(Cache* cache, TokenEndpoint* endpoint, ResolverOptions options = {});
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;
   ~Resolver();

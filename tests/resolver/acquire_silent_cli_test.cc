@@ -6,6 +6,7 @@
 // secrets, and single-flight refresh across eight processes (reliability
 // plan L11).
 
+#include <rapidjson/document.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -15,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 #include "tests/resolver/resolver_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -103,9 +102,18 @@ class CliFixture {
 
   std::vector<std::string> Args(std::vector<std::string> extra = {}) const {
     std::vector<std::string> args = {
-        "--cache", uri_, "acquire-silent", "--client-id", test::kClient,
-        "--authority", std::string("https://") + test::kHost + "/contoso",
-        "--scope", "User.Read", "--account", test::kHome, "--token-endpoint",
+        "--cache",
+        uri_,
+        "acquire-silent",
+        "--client-id",
+        test::kClient,
+        "--authority",
+        std::string("https://") + test::kHost + "/contoso",
+        "--scope",
+        "User.Read",
+        "--account",
+        test::kHome,
+        "--token-endpoint",
         Server().BaseUrl() + "/contoso/oauth2/v2.0/token"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;

@@ -130,9 +130,10 @@ class RecordingStore final : public BlobStore {
   std::vector<std::string> writes_;
 };
 
-TEST_CASE("Refresh-token rotation commits the new AT and RT and drops the "
-          "old RT in one write",
-          "[resolver][rotation]") {
+TEST_CASE(
+    "Refresh-token rotation commits the new AT and RT and drops the "
+    "old RT in one write",
+    "[resolver][rotation]") {
   REQUIRE_OK(Server().Reset());
   auto clock = std::make_shared<ManualClock>(test::kStart);
   auto store = std::make_unique<RecordingStore>();
@@ -162,7 +163,8 @@ TEST_CASE("Refresh-token rotation commits the new AT and RT and drops the "
   endpoint_options.allow_insecure_http_loopback = true;
   auto endpoint = NewCurlTokenEndpoint(endpoint_options);
   REQUIRE_OK(endpoint);
-  Resolver resolver(cache, std::shared_ptr<TokenEndpoint>(std::move(*endpoint)));
+  Resolver resolver(cache,
+                    std::shared_ptr<TokenEndpoint>(std::move(*endpoint)));
   REQUIRE_OK(Server().Script(CanarySuccess()));
   SilentRequest request;
   request.client_id = test::kClient;
@@ -178,8 +180,8 @@ TEST_CASE("Refresh-token rotation commits the new AT and RT and drops the "
   auto snapshot = NewMsalJsonSerializer()->Deserialize(writes.back());
   REQUIRE_OK(snapshot);
   REQUIRE(snapshot->refresh_tokens.size() == 1);
-  CHECK((snapshot->refresh_tokens[0].secret.Equals(
-      std::string_view(kServerRt))));
+  CHECK(
+      (snapshot->refresh_tokens[0].secret.Equals(std::string_view(kServerRt))));
   bool new_at = false;
   for (const AccessToken& at : snapshot->access_tokens) {
     if (at.secret.Equals(std::string_view(kServerAt))) new_at = true;
@@ -216,7 +218,8 @@ TEST_CASE("No cache lock is held while the token endpoint is slow",
   endpoint_options.allow_insecure_http_loopback = true;
   auto endpoint = NewCurlTokenEndpoint(endpoint_options);
   REQUIRE_OK(endpoint);
-  Resolver resolver(cache, std::shared_ptr<TokenEndpoint>(std::move(*endpoint)));
+  Resolver resolver(cache,
+                    std::shared_ptr<TokenEndpoint>(std::move(*endpoint)));
   MockResponse slow = CanarySuccess();
   slow.delay = milliseconds(1500);
   REQUIRE_OK(Server().Script(slow));
@@ -246,8 +249,7 @@ TEST_CASE("No cache lock is held while the token endpoint is slow",
   TokenResponse writer;
   writer.access_token = SecretBytes(std::string_view("other-account-at"));
   writer.refresh_token = SecretBytes(std::string_view("other-account-rt"));
-  writer.client_info =
-      test::Base64Url(R"({"uid":"uid-2","utid":"utid-2"})");
+  writer.client_info = test::Base64Url(R"({"uid":"uid-2","utid":"utid-2"})");
   writer.expires_in = 3600;
   Status written = cache->ApplyTokenResponse(other, writer);
   const bool finished_first = !resolver_done.load();
@@ -263,8 +265,8 @@ TEST_CASE("No cache lock is held while the token endpoint is slow",
   CHECK(snapshot->refresh_tokens.size() == 2);
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "Many threads share one resolver", "[resolver][threads]") {
+TEST_CASE_METHOD(ResolverFixture, "Many threads share one resolver",
+                 "[resolver][threads]") {
   Seed(3600, std::nullopt);
   std::vector<std::thread> threads;
   std::atomic<int> hits{0};
@@ -281,8 +283,8 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(Requests().empty());
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "No outcome's message quotes a token", "[resolver][secrets]") {
+TEST_CASE_METHOD(ResolverFixture, "No outcome's message quotes a token",
+                 "[resolver][secrets]") {
   // Every failure path with the canaries in the cache and on the wire.
   Seed(0, std::nullopt);
   std::vector<MockResponse> answers = {

@@ -127,7 +127,8 @@ class ResolverFixture {
     r.authority = std::string("https://") + kHost + "/" + kTenant;
     r.scopes = {"User.Read"};
     r.home_account_id = kHome;
-    r.token_endpoint = Server().BaseUrl() + "/" + kTenant + "/oauth2/v2.0/token";
+    r.token_endpoint =
+        Server().BaseUrl() + "/" + kTenant + "/oauth2/v2.0/token";
     return r;
   }
 

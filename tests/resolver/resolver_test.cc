@@ -155,8 +155,8 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(Requests().size() == 1);
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "Proactive refresh can be turned off", "[resolver][table]") {
+TEST_CASE_METHOD(ResolverFixture, "Proactive refresh can be turned off",
+                 "[resolver][table]") {
   ResolverOptions options;
   options.proactive_refresh = false;
   MakeResolver(options);
@@ -167,8 +167,7 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(Requests().empty());
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "Force refresh skips a valid cached token",
+TEST_CASE_METHOD(ResolverFixture, "Force refresh skips a valid cached token",
                  "[resolver][table]") {
   Seed(3600, std::nullopt);
   SilentRequest request = Request();
@@ -218,8 +217,8 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(Requests().empty());
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "A login hint finds the cached account", "[resolver]") {
+TEST_CASE_METHOD(ResolverFixture, "A login hint finds the cached account",
+                 "[resolver]") {
   TokenRequestContext context;
   context.authority_host = test::kHost;
   context.tenant = test::kTenant;
@@ -326,11 +325,10 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(HasRt(Snapshot(), kSeedRt));
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "interaction_required is UI required", "[resolver][table]") {
+TEST_CASE_METHOD(ResolverFixture, "interaction_required is UI required",
+                 "[resolver][table]") {
   Seed(0, std::nullopt);
-  REQUIRE_OK(
-      Server().Script(MockResponse::Error(400, "interaction_required")));
+  REQUIRE_OK(Server().Script(MockResponse::Error(400, "interaction_required")));
   SilentResult r = Acquire();
   CHECK(r.outcome == SilentOutcome::kUiRequired);
   CHECK(r.reason == SilentReason::kInteractionRequired);
@@ -421,12 +419,11 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK_FALSE(HasRt(Snapshot(), kServerRt));
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "A refused connection is transient", "[resolver][table]") {
+TEST_CASE_METHOD(ResolverFixture, "A refused connection is transient",
+                 "[resolver][table]") {
   Seed(0, std::nullopt);
   SilentRequest request = Request();
-  request.token_endpoint = "http://127.0.0.1:" +
-                           std::to_string(ClosedPort()) +
+  request.token_endpoint = "http://127.0.0.1:" + std::to_string(ClosedPort()) +
                            "/contoso/oauth2/v2.0/token";
   SilentResult r = Acquire(request);
   CHECK(r.outcome == SilentOutcome::kTransient);
@@ -563,8 +560,8 @@ TEST_CASE_METHOD(ResolverFixture,
   CHECK(Requests().empty());
 }
 
-TEST_CASE_METHOD(ResolverFixture,
-                 "Malformed requests are local errors", "[resolver]") {
+TEST_CASE_METHOD(ResolverFixture, "Malformed requests are local errors",
+                 "[resolver]") {
   SilentRequest request = Request();
   request.client_id.clear();
   SilentResult r = Acquire(request);
