@@ -97,12 +97,23 @@ function(tokencache_add_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   tokencache_set_test_warnings(${name})
   tokencache_set_sanitizers(${name})
-  set(_props "")
-  if(ARG_LABELS)
-    list(APPEND _props LABELS "${ARG_LABELS}")
+  if(ARG_PROPERTIES)
+    catch_discover_tests(${name} TEST_PREFIX "${name}."
+                         PROPERTIES ${ARG_PROPERTIES})
+  else()
+    catch_discover_tests(${name} TEST_PREFIX "${name}.")
   endif()
-  catch_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES ${_props}
-                       ${ARG_PROPERTIES})
+  if(ARG_LABELS)
+    # catch_discover_tests passes PROPERTIES through an unquoted list, which
+    # splits "a;b" and keeps only the first label. Instead, a ctest include
+    # file that runs after discovery labels every discovered case.
+    set(_labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+    file(WRITE "${_labels_file}"
+         "foreach(_t IN LISTS ${name}_TESTS)\n"
+         "  set_tests_properties(\"\${_t}\" PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+         "endforeach()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_labels_file}")
+  endif()
 endfunction()
 
 # tokencache_add_executable(<name> SOURCES ... [DEPS ...])  tools and benches
