@@ -176,6 +176,10 @@ bool CacheTransaction::RemoveRefreshToken(const RefreshToken& token) {
   return state_->RemoveRefreshToken(token);
 }
 
+std::size_t CacheTransaction::PurgeExpiredAccessTokens() {
+  return state_->PurgeExpiredAccessTokens(Now(), options_->expiry_buffer);
+}
+
 // ------------------------------------------------------------------ cache
 
 class Cache::Impl {

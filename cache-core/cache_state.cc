@@ -547,6 +547,23 @@ bool CacheState::RemoveRefreshToken(const RefreshToken& token) {
   return true;
 }
 
+std::size_t CacheState::PurgeExpiredAccessTokens(UnixSeconds now,
+                                                  std::chrono::seconds buffer) {
+  // Expiry is a property of each token, not of a partition, so every
+  // record has to be looked at.
+  Need({});
+  std::vector<std::string> doomed;
+  for (const auto& [key, record] : records_) {
+    const AccessToken* token = As<AccessToken>(record);
+    if (token != nullptr &&
+        AccessTokenState(*token, now, buffer) == LookupState::kExpired) {
+      doomed.push_back(key);
+    }
+  }
+  for (const std::string& key : doomed) Erase(key);
+  return doomed.size();
+}
+
 // -------------------------------------------------------------- journal
 
 void CacheState::BeginJournal() {

@@ -134,6 +134,12 @@ class CacheState {
   // one was removed.
   bool RemoveRefreshToken(const RefreshToken& token);
 
+  // Removes every access token that AccessTokenState (rules.h) classifies
+  // as kExpired at `now` with `buffer`, i.e. every one a lookup would
+  // report expired. Loads the whole cache. Returns how many were removed.
+  std::size_t PurgeExpiredAccessTokens(UnixSeconds now,
+                                       std::chrono::seconds buffer);
+
   // Merges `snapshot` in: entities with the identity of a stored one
   // replace it unless older (access tokens by cached_at, refresh tokens by
   // last_modification_time); the loser's unknown fields that the winner

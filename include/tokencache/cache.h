@@ -23,6 +23,7 @@
 #define TOKENCACHE_CACHE_H_
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -106,6 +107,13 @@ class TOKENCACHE_EXPORT CacheTransaction : public CacheView {
   // cloud, client or family); MSAL Node does this on a bad_token error.
   // Returns whether one was removed.
   bool RemoveRefreshToken(const RefreshToken& token);
+
+  // Removes every access token that FindAccessToken would report as
+  // kExpired now: expires_on missing, not later than Now() plus
+  // options.expiry_buffer, more than 10 years ahead, or cached_at in the
+  // future. Tokens due for a proactive refresh stay. Reads the whole cache
+  // (a record store loads every partition). Returns how many were removed.
+  std::size_t PurgeExpiredAccessTokens();
 
  private:
   friend class Cache;
