@@ -21,6 +21,11 @@ int RunExport(const std::string& uri, const Args& args);
 int RunAccounts(const std::string& uri, const Args& args);
 int RunTokens(const std::string& uri, const Args& args);
 int RunRemoveAccount(const std::string& uri, const Args& args);
+// migrate.cc: copy a cache into another store; drop expired access
+// tokens; count what a cache holds.
+int RunMigrate(const std::string& uri, const Args& args);
+int RunPurgeExpired(const std::string& uri, const Args& args);
+int RunStats(const std::string& uri, const Args& args);
 // `uri_given` is false when the user did not pass --cache: the demo then
 // uses a fresh file cache in a temporary directory.
 int RunDemo(const std::string& uri, bool uri_given, const Args& args);

@@ -29,6 +29,9 @@ constexpr char kCommands[] =
     "  accounts [--json]    list the accounts\n"
     "  tokens [--json]      list tokens; secrets only with --show-secrets\n"
     "  remove-account ID    remove an account's tokens everywhere\n"
+    "  migrate --to URI     copy the cache into another cache (any store)\n"
+    "  purge-expired        remove expired access tokens (--dry-run counts)\n"
+    "  stats [--json]       entries per kind and partition, sizes; no secrets\n"
     "  demo [--keep]        show the cache working end to end\n"
     "  acquire-silent ...   get a token silently (cache or refresh token)\n"
     "  doctor               which keychains and key sources work here\n"
@@ -128,6 +131,9 @@ int Main(int argc, char** argv) {
   if (command == "accounts") return RunAccounts(uri, args);
   if (command == "tokens") return RunTokens(uri, args);
   if (command == "remove-account") return RunRemoveAccount(uri, args);
+  if (command == "migrate") return RunMigrate(uri, args);
+  if (command == "purge-expired") return RunPurgeExpired(uri, args);
+  if (command == "stats") return RunStats(uri, args);
   if (command == "demo") return RunDemo(uri, uri_given, args);
   if (command == "acquire-silent") return RunAcquireSilent(uri, args);
   if (command == "doctor") return RunDoctor(args);
