@@ -34,6 +34,10 @@ int RunAcquireSilent(const std::string& uri, const Args& args);
 // Reports which keychains and key sources work here (cli/doctor.cc). It
 // opens no cache, so it takes no URI.
 int RunDoctor(const Args& args);
+// verify.cc: check a cache without changing it; set an unreadable one
+// aside (include/tokencache/recovery.h).
+int RunVerify(const std::string& uri, const Args& args);
+int RunRecover(const std::string& uri, const Args& args);
 
 }  // namespace cli
 }  // namespace tokencache

@@ -35,6 +35,8 @@ constexpr char kCommands[] =
     "  demo [--keep]        show the cache working end to end\n"
     "  acquire-silent ...   get a token silently (cache or refresh token)\n"
     "  doctor               which keychains and key sources work here\n"
+    "  verify               check the cache reads back whole; changes nothing\n"
+    "  recover [--force]    set an unreadable cache file aside, start empty\n"
     "Run 'tokencache COMMAND --help' for a command's options.\n";
 
 constexpr char kExitCodes[] =
@@ -137,6 +139,8 @@ int Main(int argc, char** argv) {
   if (command == "demo") return RunDemo(uri, uri_given, args);
   if (command == "acquire-silent") return RunAcquireSilent(uri, args);
   if (command == "doctor") return RunDoctor(args);
+  if (command == "verify") return RunVerify(uri, args);
+  if (command == "recover") return RunRecover(uri, args);
   std::cerr << "tokencache: unknown command '" << command << "'\n"
             << kCommands;
   return kExitUsage;
