@@ -112,9 +112,10 @@ Result<std::optional<Blob>> DirectoryBlobStore::Load(bool body) {
   const std::size_t magic = sizeof kMagic - 1;
   const std::size_t eol = all.find('\n');
   if (all.substr(0, magic) != kMagic || eol == std::string_view::npos ||
-      eol == magic || eol - magic > 20) {
+      eol == magic || eol - magic > 19) {
     return tokencache::CorruptedError("dirstore: the file header is damaged");
   }
+  // At most 19 digits, so that the generation fits in 64 bits.
   const std::string_view digits = all.substr(magic, eol - magic);
   for (char c : digits) {
     if (c < '0' || c > '9') {
@@ -181,7 +182,8 @@ Result<BlobVersion> DirectoryBlobStore::DoWrite(
 Status RegisterDirectoryBackend(tokencache::BackendRegistry& registry) {
   return registry.Register(
       "dirstore",
-      [](const tokencache::CacheUri& uri, const tokencache::CacheOptions& options)
+      [](const tokencache::CacheUri& uri,
+         const tokencache::CacheOptions& options)
           -> Result<std::unique_ptr<tokencache::Cache>> {
         if (Status s = uri.CheckOptions({"name"}); !s.ok()) return s;
         if (!uri.authority.empty() || uri.path.empty()) {
