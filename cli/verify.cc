@@ -7,10 +7,9 @@
 // moves such a file aside so the cache starts empty, and says where the
 // old bytes went. Neither prints token text: the reports hold none.
 
+#include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
-
-#include <boost/program_options.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -39,8 +38,7 @@ bool Parse(const char* command, const char* summary, const Args& args,
     return false;
   }
   if (vm->count("help") != 0) {
-    std::cout << "Usage: tokencache [--cache URI] " << command
-              << " [options]\n"
+    std::cout << "Usage: tokencache [--cache URI] " << command << " [options]\n"
               << summary << "\n"
               << all;
     *exit_code = kExitOk;
@@ -67,9 +65,8 @@ void PrintReport(const VerifyReport& report) {
     return;
   }
   std::cout << "size: " << report.bytes << " bytes\n"
-            << "state: " << (report.code == Code::kOk
-                                 ? "OK"
-                                 : CodeName(report.code))
+            << "state: "
+            << (report.code == Code::kOk ? "OK" : CodeName(report.code))
             << "\n";
   if (report.code == Code::kOk) {
     PrintCounts(report.counts);
@@ -111,11 +108,13 @@ int RunVerify(const std::string& uri, const Args& args) {
 
 int RunRecover(const std::string& uri, const Args& args) {
   po::options_description options("recover options");
+  // clang-format off
   options.add_options()
       ("force", "also set aside a cache that verifies OK")
       ("force-wrong-key",
        "also set aside a cache sealed with another key (or written by a "
        "newer tokencache)");
+  // clang-format on
   po::variables_map vm;
   int exit_code = kExitOk;
   if (!Parse("recover",
@@ -132,9 +131,8 @@ int RunRecover(const std::string& uri, const Args& args) {
   Result<RecoverReport> report = RecoverCache(uri, recover);
   if (!report.ok()) return Fail("recover", report.status());
   std::cout << "was: "
-            << (report->found.code == Code::kOk
-                    ? "OK"
-                    : CodeName(report->found.code));
+            << (report->found.code == Code::kOk ? "OK"
+                                                : CodeName(report->found.code));
   if (report->found.code != Code::kOk) {
     std::cout << " (" << report->found.detail << ")";
   }

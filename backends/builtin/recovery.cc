@@ -104,9 +104,8 @@ Result<FileTarget> ParseTarget(std::string_view text) {
         "file cache URI: format must be msal-json or binary");
   }
   target.key_spec = uri->Option("key");
-  if (!target.key_spec.has_value() &&
-      (uri->Option("cache-id").has_value() ||
-       uri->Option("fallback").has_value())) {
+  if (!target.key_spec.has_value() && (uri->Option("cache-id").has_value() ||
+                                       uri->Option("fallback").has_value())) {
     return InvalidArgumentError(
         "file cache URI: cache-id and fallback only apply together with key");
   }
@@ -190,15 +189,14 @@ Status OsError(const std::string& what, const std::string& path, int err) {
 // component (as FileBlobStore does). Returns an invalid Fd (and OK) when
 // the directory does not exist.
 Result<Fd> OpenDirectory(const FileTarget& target) {
-  int fd = open(target.dir.c_str(),
-                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd =
+      open(target.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0) return Fd(fd);
   const int err = errno;
   if (err == ENOENT) return Fd();
   struct stat st;
-  if (err == ELOOP ||
-      (err == ENOTDIR && lstat(target.dir.c_str(), &st) == 0 &&
-       S_ISLNK(st.st_mode))) {
+  if (err == ELOOP || (err == ENOTDIR && lstat(target.dir.c_str(), &st) == 0 &&
+                       S_ISLNK(st.st_mode))) {
     return Status(Code::kPermissionDenied,
                   "symlink refused at cache directory '" + target.dir + "'",
                   ELOOP);
@@ -244,8 +242,8 @@ Result<std::optional<StoredFile>> ReadStable(int dir_fd,
     file.bytes.Resize(capacity);
     std::size_t total = 0;
     while (true) {
-      ssize_t n = read(fd.get(), file.bytes.mutable_data() + total,
-                       capacity - total);
+      ssize_t n =
+          read(fd.get(), file.bytes.mutable_data() + total, capacity - total);
       if (n < 0) {
         if (errno == EINTR) continue;
         return OsError("cannot read", target.path, errno);
@@ -328,8 +326,7 @@ Status Judge(const FileTarget& target, std::string_view bytes,
   // a new MSAL JSON file; our binary writer never writes one (an empty
   // cache is a bare checksummed envelope), so a blank binary file is a
   // truncation.
-  if (cipher == nullptr && target.format == "binary" &&
-      OnlyWhiteSpace(bytes)) {
+  if (cipher == nullptr && target.format == "binary" && OnlyWhiteSpace(bytes)) {
     report->code = Code::kCorrupted;
     report->detail =
         "binary snapshot: the file is empty (truncated); tokencache never "
@@ -369,8 +366,7 @@ Status Judge(const FileTarget& target, std::string_view bytes,
         "key (add key=...)";
     return Status();
   }
-  const std::string other =
-      target.format == "binary" ? "msal-json" : "binary";
+  const std::string other = target.format == "binary" ? "msal-json" : "binary";
   if (!OnlyWhiteSpace(bytes) &&
       (other != "binary" || IsBinarySnapshot(bytes)) &&
       SerializerNamed(other)->Deserialize(bytes).ok()) {
@@ -516,9 +512,9 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
   }
   if (code == Code::kCorrupted && !found->readable_as.empty() &&
       !options.force) {
-    return InvalidArgumentError(
-        "recover: '" + target->path + "' reads fine as format=" +
-        found->readable_as + "; fix the URI (or force to quarantine)");
+    return InvalidArgumentError("recover: '" + target->path +
+                                "' reads fine as format=" + found->readable_as +
+                                "; fix the URI (or force to quarantine)");
   }
   if ((code == Code::kWrongKey || code == Code::kNotSupported) &&
       !options.force_wrong_key) {
@@ -537,8 +533,8 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
   for (int attempt = 0; attempt < 8 && !moved; ++attempt) {
     quarantine = explicit_name ? options.quarantine_name
                                : DefaultQuarantineName(target->name);
-    if (RenameNoReplace(dir->get(), target->name.c_str(),
-                        quarantine.c_str()) == 0) {
+    if (RenameNoReplace(dir->get(), target->name.c_str(), quarantine.c_str()) ==
+        0) {
       moved = true;
       break;
     }
@@ -552,10 +548,10 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
             0 &&
         S_ISLNK(st.st_mode)) {
       if (explicit_name) {
-        return Status(Code::kPermissionDenied,
-                      "recover: symlink refused at quarantine path '" +
-                          where + "'",
-                      ELOOP);
+        return Status(
+            Code::kPermissionDenied,
+            "recover: symlink refused at quarantine path '" + where + "'",
+            ELOOP);
       }
     } else if (explicit_name) {
       return Status(Code::kConflict, "recover: '" + where +
@@ -564,9 +560,8 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
     }
   }
   if (!moved) {
-    return Status(Code::kIoError,
-                  "recover: no free quarantine name next to '" +
-                      target->path + "'");
+    return Status(Code::kIoError, "recover: no free quarantine name next to '" +
+                                      target->path + "'");
   }
   RecoverReport report;
   report.found = std::move(*found);
@@ -574,8 +569,8 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
   // The descriptor still names the moved inode: tighten its mode without
   // any path lookup. Then make the rename durable.
   if (fchmod(file->fd.get(), 0600) != 0) {
-    return OsError("recover: moved, but cannot chmod",
-                   report.quarantine_path, errno);
+    return OsError("recover: moved, but cannot chmod", report.quarantine_path,
+                   errno);
   }
   if (fsync(dir->get()) != 0) {
     return OsError("recover: moved, but cannot fsync the directory of",

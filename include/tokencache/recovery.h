@@ -79,12 +79,12 @@ struct VerifyReport {
   // "msal-json") in which the bytes do read back whole, so the URI most
   // likely names the wrong format. Empty otherwise.
   std::string readable_as;
-  std::string path;    // The cache file that was checked.
-  bool exists = false;  // Whether the file exists.
+  std::string path;         // The cache file that was checked.
+  bool exists = false;      // Whether the file exists.
   std::uint64_t bytes = 0;  // Its size.
-  std::string format;  // "msal-json" or "binary", as the URI says.
-  bool encrypted = false;  // Whether the URI gives a key.
-  SectionCounts counts;  // Zero unless code is kOk.
+  std::string format;       // "msal-json" or "binary", as the URI says.
+  bool encrypted = false;   // Whether the URI gives a key.
+  SectionCounts counts;     // Zero unless code is kOk.
 };
 
 // Reads the cache `uri` names, decrypts and parses it exactly as OpenCache

@@ -16,10 +16,10 @@
 // reported: a variant counts as detected when it does not parse, and as a
 // silent change when it parses to different content.
 
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -215,22 +215,22 @@ std::string FiguresJson(const Figures& f, std::size_t size) {
 
 constexpr int kRandomVariants = 1000;
 
-TEST_CASE("Every bit flip and truncation of a small binary cache is "
-          "detected and never overwritten (F4)",
-          "[recovery][F4]") {
+TEST_CASE(
+    "Every bit flip and truncation of a small binary cache is "
+    "detected and never overwritten (F4)",
+    "[recovery][F4]") {
   test::TempDir dir;
   const auto file = dir / "cache.bin";
   std::size_t size = 0;
-  Figures f = RunF4("file://" + file.string() + "?format=binary", file,
-                    false, kRandomVariants, &size);
+  Figures f = RunF4("file://" + file.string() + "?format=binary", file, false,
+                    kRandomVariants, &size);
   const bool pass = f.detected == f.variants && f.errors == 0 &&
                     f.overwrites == 0 && f.opens_accepted == 0;
   test::ReportLine("F4",
                    "\"backend\":\"file\",\"format\":\"binary\",\"random\":" +
                        std::to_string(kRandomVariants),
                    FiguresJson(f, size),
-                   "100% detected as kCorrupted, 0 errors, 0 overwrites",
-                   pass);
+                   "100% detected as kCorrupted, 0 errors, 0 overwrites", pass);
   CHECK(f.variants > static_cast<long>(size) * 8);
   CHECK(f.detected == f.variants);
   CHECK(f.codes[Code::kCorrupted] == f.variants);
@@ -240,15 +240,16 @@ TEST_CASE("Every bit flip and truncation of a small binary cache is "
   CHECK(f.opens_accepted == 0);
 }
 
-TEST_CASE("Every bit flip, truncation and append of a small encrypted "
-          "cache is rejected through the whole stack (F4/K1)",
-          "[recovery][F4][K1]") {
+TEST_CASE(
+    "Every bit flip, truncation and append of a small encrypted "
+    "cache is rejected through the whole stack (F4/K1)",
+    "[recovery][F4][K1]") {
   test::TempDir dir;
   const auto file = dir / "cache.enc";
   std::size_t size = 0;
-  Figures f = RunF4(
-      "file://" + file.string() + "?key=file:" + (dir / "key").string(), file,
-      false, kRandomVariants, &size);
+  Figures f =
+      RunF4("file://" + file.string() + "?key=file:" + (dir / "key").string(),
+            file, false, kRandomVariants, &size);
   const bool pass = f.detected == f.variants && f.errors == 0 &&
                     f.overwrites == 0 && f.opens_accepted == 0;
   test::ReportLine("F4",
@@ -267,17 +268,19 @@ TEST_CASE("Every bit flip, truncation and append of a small encrypted "
   CHECK(f.opens_accepted == 0);
 }
 
-TEST_CASE("MSAL JSON has no checksum: the detection rate of bit flips and "
-          "truncations is reported and the file is never overwritten (F4)",
-          "[recovery][F4][json]") {
+TEST_CASE(
+    "MSAL JSON has no checksum: the detection rate of bit flips and "
+    "truncations is reported and the file is never overwritten (F4)",
+    "[recovery][F4][json]") {
   test::TempDir dir;
   const auto file = dir / "cache.json";
   std::size_t size = 0;
-  Figures f = RunF4("file://" + file.string(), file, true, kRandomVariants,
-                    &size);
+  Figures f =
+      RunF4("file://" + file.string(), file, true, kRandomVariants, &size);
   test::ReportLine("F4",
                    "\"backend\":\"file\",\"format\":\"msal-json\","
-                   "\"random\":" + std::to_string(kRandomVariants),
+                   "\"random\":" +
+                       std::to_string(kRandomVariants),
                    FiguresJson(f, size),
                    "report the detection rate (no checksum in MSAL JSON); "
                    "0 errors, 0 overwrites",

@@ -5,9 +5,9 @@
 // codes, what they print (never token text), and that verify changes
 // nothing while recover sets the file aside.
 
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -46,9 +46,10 @@ void Populate(const std::string& uri) {
   REQUIRE_OK((*cache)->Import(test::SampleSnapshot(2)));
 }
 
-TEST_CASE("tokencache verify exits 0 for a healthy cache and shows counts, "
-          "not tokens",
-          "[recovery][cli]") {
+TEST_CASE(
+    "tokencache verify exits 0 for a healthy cache and shows counts, "
+    "not tokens",
+    "[recovery][cli]") {
   test::TempDir dir;
   const std::string uri = "file://" + (dir / "cache.json").string();
   Populate(uri);
@@ -60,9 +61,10 @@ TEST_CASE("tokencache verify exits 0 for a healthy cache and shows counts, "
   CHECK(run.output.find("CANARY") == std::string::npos);
 }
 
-TEST_CASE("tokencache verify exits 4 for a corrupt or wrongly keyed cache "
-          "and changes nothing",
-          "[recovery][cli]") {
+TEST_CASE(
+    "tokencache verify exits 4 for a corrupt or wrongly keyed cache "
+    "and changes nothing",
+    "[recovery][cli]") {
   test::TempDir dir;
   const auto file = dir / "cache.enc";
   const std::string uri =
@@ -72,10 +74,10 @@ TEST_CASE("tokencache verify exits 4 for a corrupt or wrongly keyed cache "
   REQUIRE_OK((*NewKeyFileKeySource((dir / "k2").string()))->GetCipher());
   const auto names = test::ListNames(dir.path());
 
-  Run wrong = Cli({"--cache",
-                   "file://" + file.string() +
-                       "?key=file:" + (dir / "k2").string(),
-                   "verify"});
+  Run wrong =
+      Cli({"--cache",
+           "file://" + file.string() + "?key=file:" + (dir / "k2").string(),
+           "verify"});
   INFO(wrong.output);
   CHECK(wrong.exit_code == 4);
   CHECK(wrong.output.find("WRONG_KEY") != std::string::npos);
@@ -92,9 +94,10 @@ TEST_CASE("tokencache verify exits 4 for a corrupt or wrongly keyed cache "
   CHECK(test::ListNames(dir.path()) == names);
 }
 
-TEST_CASE("tokencache recover sets a corrupt cache aside and says where; it "
-          "refuses a healthy one without --force",
-          "[recovery][cli]") {
+TEST_CASE(
+    "tokencache recover sets a corrupt cache aside and says where, and "
+    "refuses a healthy one without --force",
+    "[recovery][cli]") {
   test::TempDir dir;
   const auto file = dir / "cache.json";
   const std::string uri = "file://" + file.string();
@@ -116,8 +119,7 @@ TEST_CASE("tokencache recover sets a corrupt cache aside and says where; it "
   const std::size_t at = recovered.output.find(marker);
   REQUIRE(at != std::string::npos);
   const std::string moved = recovered.output.substr(
-      at + marker.size(),
-      recovered.output.find('\n', at) - at - marker.size());
+      at + marker.size(), recovered.output.find('\n', at) - at - marker.size());
   CHECK(test::ReadBytes(moved) == bytes);
   CHECK_FALSE(std::filesystem::exists(file));
 

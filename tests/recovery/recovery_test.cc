@@ -7,10 +7,12 @@
 // empty and works, and the refusals (healthy cache, wrong key, symlinks,
 // lock held) move nothing.
 
-#include <catch2/catch.hpp>
+#include "tokencache/recovery.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -23,7 +25,6 @@
 #include "tests/support/temp_dir.h"
 #include "tokencache/file_lock.h"
 #include "tokencache/key_source.h"
-#include "tokencache/recovery.h"
 #include "tokencache/tokencache.h"
 
 namespace tokencache {
@@ -71,8 +72,8 @@ TEST_CASE("A healthy cache verifies OK with its record counts",
     const std::string uri = FileUri(file, query);
     Populate(uri, 3);
     VerifyReport report = ExpectVerdict(uri, file, Code::kOk);
-    CHECK(report.format == (std::string(query).empty() ? "msal-json"
-                                                       : "binary"));
+    CHECK(report.format ==
+          (std::string(query).empty() ? "msal-json" : "binary"));
     CHECK_FALSE(report.encrypted);
     CHECK(report.counts.accounts == 3);
     CHECK(report.counts.access_tokens == 3);
@@ -128,9 +129,10 @@ TEST_CASE("A truncated or emptied binary cache is reported as corrupted",
   CHECK(report.detail.find("empty") != std::string::npos);
 }
 
-TEST_CASE("A tampered encrypted cache is corrupted; another key is "
-          "reported as the wrong key",
-          "[recovery][verify][crypto]") {
+TEST_CASE(
+    "A tampered encrypted cache is corrupted, and another key is "
+    "reported as the wrong key",
+    "[recovery][verify][crypto]") {
   TempDir dir;
   const auto file = dir / "cache.enc";
   const std::string uri = FileUri(file, "key=file:" + (dir / "k1").string());
@@ -175,9 +177,10 @@ TEST_CASE("A binary cache read as MSAL JSON names the format that reads it",
   CHECK(std::filesystem::exists(file));
 }
 
-TEST_CASE("Recover quarantines a corrupt cache, which then opens empty and "
-          "works",
-          "[recovery][recover]") {
+TEST_CASE(
+    "Recover quarantines a corrupt cache, which then opens empty and "
+    "works",
+    "[recovery][recover]") {
   TempDir dir;
   for (const std::string& query : std::vector<std::string>{
            "", "format=binary", "key=file:" + (dir / "key").string()}) {
@@ -258,9 +261,10 @@ TEST_CASE("Recover refuses a healthy cache unless forced",
   CHECK_FALSE(std::filesystem::exists(file));
 }
 
-TEST_CASE("Recover of a cache sealed with another key needs "
-          "force_wrong_key",
-          "[recovery][recover][crypto]") {
+TEST_CASE(
+    "Recover of a cache sealed with another key needs "
+    "force_wrong_key",
+    "[recovery][recover][crypto]") {
   TempDir dir;
   const auto file = dir / "cache.enc";
   Populate(FileUri(file, "key=file:" + (dir / "k1").string()));
@@ -332,22 +336,23 @@ TEST_CASE("A symlink at the cache path is refused by verify and recover",
   CHECK(recovered.status().code() == Code::kPermissionDenied);
   CHECK(std::filesystem::is_symlink(file));
   CHECK(ReadBytes(target) == "{broken");
-  CHECK(ListNames(dir.path()) ==
-        std::set<std::string>{"cache.json", "cache.json.lock",
-                              "elsewhere.json"});
+  CHECK(ListNames(dir.path()) == std::set<std::string>{"cache.json",
+                                                       "cache.json.lock",
+                                                       "elsewhere.json"});
 }
 
-TEST_CASE("Recover waits for the cache's write lock and moves nothing on "
-          "timeout",
-          "[recovery][recover][lock]") {
+TEST_CASE(
+    "Recover waits for the cache's write lock and moves nothing on "
+    "timeout",
+    "[recovery][recover][lock]") {
   TempDir dir;
   const auto file = dir / "cache.json";
   WriteBytes(file, "[]x");
   Result<std::unique_ptr<Lock>> lock = NewFileLock(dir / "cache.json.lock");
   REQUIRE_OK(lock);
-  Result<std::unique_ptr<LockHandle>> held = (*lock)->Acquire(
-      LockMode::kExclusive,
-      std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  Result<std::unique_ptr<LockHandle>> held =
+      (*lock)->Acquire(LockMode::kExclusive, std::chrono::steady_clock::now() +
+                                                 std::chrono::seconds(5));
   REQUIRE_OK(held);
   RecoverOptions options;
   options.lock_timeout = std::chrono::milliseconds(100);
@@ -359,9 +364,10 @@ TEST_CASE("Recover waits for the cache's write lock and moves nothing on "
   CHECK_FALSE(std::filesystem::exists(file));
 }
 
-TEST_CASE("Recover with nothing stored is kNotFound; other schemes are not "
-          "supported",
-          "[recovery]") {
+TEST_CASE(
+    "Recover with nothing stored is kNotFound, and other schemes are not "
+    "supported",
+    "[recovery]") {
   TempDir dir;
   CHECK(RecoverCache(FileUri(dir / "none.json")).status().code() ==
         Code::kNotFound);
