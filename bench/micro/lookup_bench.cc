@@ -12,6 +12,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,12 +36,45 @@ struct LookupFixture {
   std::string error;
 };
 
-// One fixture at a time: the 100k cache holds ~150 MB, so a second one is
-// not kept alive while the next benchmark builds its own.
+// One fixture at a time: the 100k cache holds ~370 MB of heap, so a second
+// one is not kept alive while the next benchmark builds its own.
 std::unique_ptr<LookupFixture> g_fixture;
 
-Status Fill(Cache& cache, const CacheSnapshot& snapshot) {
-  return cache.Import(snapshot);
+// The URI of a file-store variant under `dir`.
+std::string FileUri(const std::string& store,
+                    const std::filesystem::path& dir) {
+  if (store == "file_binary") {
+    return "file://" + (dir / "cache.bin").string() + "?format=binary";
+  }
+  std::string uri = "file://" + (dir / "cache.json").string();
+  if (store == "file_json_encrypted") {
+    uri += "?key=file:" + (dir / "cache.key").string();
+  }
+  return uri;
+}
+
+// Opens the cache the benchmark reads from, holding `snapshot`. A file
+// store is written through one handle and read through a second one that
+// opens the stored file: the benchmark measures a reader of an unchanged
+// store, not the writer's warm state.
+Result<std::unique_ptr<Cache>> OpenFilled(const std::string& store,
+                                          std::size_t k,
+                                          const CacheSnapshot& snapshot) {
+  if (store == "memory") {
+    std::unique_ptr<Cache> cache = Cache::NewInMemory();
+    if (Status s = cache->Import(snapshot); !s.ok()) return s;
+    return cache;
+  }
+  const std::filesystem::path dir =
+      ScratchDir() / (store + "-" + std::to_string(k));
+  std::filesystem::remove_all(dir);
+  const std::string uri = FileUri(store, dir);
+  {
+    Result<std::unique_ptr<Cache>> writer = OpenCache(uri);
+    if (!writer.ok()) return writer.status();
+    if (Status s = (*writer)->Import(snapshot); !s.ok()) return s;
+  }
+  return OpenCache(uri);
 }
 
 LookupFixture& GetFixture(const std::string& store, std::size_t k) {
@@ -50,46 +84,11 @@ LookupFixture& GetFixture(const std::string& store, std::size_t k) {
   auto f = std::make_unique<LookupFixture>();
   f->key = key;
   SyntheticCache built = BuildSyntheticCache(k, SystemClock()->Now());
-  if (store == "memory") {
-    f->cache = Cache::NewInMemory();
+  Result<std::unique_ptr<Cache>> cache = OpenFilled(store, k, built.snapshot);
+  if (cache.ok()) {
+    f->cache = std::move(*cache);
   } else {
-    const std::filesystem::path dir =
-        ScratchDir() / (store + "-" + std::to_string(k));
-    std::filesystem::remove_all(dir);
-    std::string uri = "file://" + (dir / "cache.bin").string();
-    if (store == "file_json") uri = "file://" + (dir / "cache.json").string();
-    if (store == "file_binary") uri += "?format=binary";
-    if (store == "file_json_encrypted") {
-      uri = "file://" + (dir / "cache.json").string() +
-            "?key=file:" + (dir / "cache.key").string();
-    }
-    Result<std::unique_ptr<Cache>> opened = OpenCache(uri);
-    if (!opened.ok()) {
-      f->error = opened.status().ToString();
-      g_fixture = std::move(f);
-      return *g_fixture;
-    }
-    // Write the cache through one handle, then read it through a second
-    // one that opens the stored file: the benchmark measures a reader of
-    // an unchanged store, not the writer's warm state.
-    if (Status s = Fill(**opened, built.snapshot); !s.ok()) {
-      f->error = s.ToString();
-      g_fixture = std::move(f);
-      return *g_fixture;
-    }
-    opened->reset();
-    Result<std::unique_ptr<Cache>> reader = OpenCache(uri);
-    if (!reader.ok()) {
-      f->error = reader.status().ToString();
-      g_fixture = std::move(f);
-      return *g_fixture;
-    }
-    f->cache = std::move(*reader);
-  }
-  if (store == "memory") {
-    if (Status s = Fill(*f->cache, built.snapshot); !s.ok()) {
-      f->error = s.ToString();
-    }
+    f->error = cache.status().ToString();
   }
   f->lookups = std::move(built.lookups);
   for (std::size_t i = 0; i < f->lookups.size(); ++i) {
