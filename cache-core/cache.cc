@@ -213,6 +213,7 @@ class Cache::Impl {
     }
     state = std::move(fresh);
     version = std::move(fresh_version);
+    must_reload = false;
     return Status();
   }
 
@@ -221,7 +222,7 @@ class Cache::Impl {
   Status ReloadIfChanged() {
     Result<BlobVersion> current = store->PeekVersion();
     if (!current.ok()) return current.status();
-    if (*current == version) return Status();
+    if (*current == version && !must_reload) return Status();
     return Reload();
   }
 
@@ -240,7 +241,15 @@ class Cache::Impl {
     {
       SourceScope scope(&read_state, &source);
       CacheView view(&read_state, &options);
-      status = fn(view);
+      try {
+        status = fn(view);
+      } catch (...) {
+        // A partition load may have stopped midway: forget them all.
+        read_state.ResetPartial();
+        read_generation.reset();
+        (void)read_state.TakeSourceStatus();
+        return Status(Code::kInternal, "exception in a cache read");
+      }
     }
     // A load that failed inside `fn` means its answers were incomplete.
     if (Status load = read_state.TakeSourceStatus(); !load.ok()) return load;
@@ -251,6 +260,22 @@ class Cache::Impl {
     // Taken before the store's writer lock, never after, so two threads
     // cannot wait for each other's locks in opposite order.
     std::lock_guard<std::mutex> guard(write_mu);
+    try {
+      return UpdateRecordsLocked(fn);
+    } catch (...) {
+      // From `fn` or an allocation: drop what it half-applied, and the
+      // loaded partitions with it, so no later commit writes it. The
+      // record transaction was aborted by its destructor.
+      write_state.ResetPartial();
+      write_generation.reset();
+      (void)write_state.TakeSourceStatus();
+      return Status(Code::kInternal, "exception in a cache update");
+    }
+  }
+
+  // REQUIRES: `write_mu` held.
+  Status UpdateRecordsLocked(
+      const std::function<Status(CacheTransaction&)>& fn) {
     for (int attempt = 0; attempt <= options.max_conflict_retries;
          ++attempt) {
       Result<std::unique_ptr<RecordTransaction>> txn = records->BeginWrite();
@@ -306,7 +331,7 @@ class Cache::Impl {
       Result<BlobVersion> current = store->PeekVersion();
       if (!current.ok()) return current.status();
       std::shared_lock<std::shared_mutex> shared(mu);
-      if (*current != version) {
+      if (*current != version || must_reload) {
         shared.unlock();
         {
           // Readers do not need the cross-process lock to see a consistent
@@ -347,6 +372,21 @@ class Cache::Impl {
       handle = std::move(*acquired);
     }
     std::unique_lock<std::shared_mutex> exclusive(mu);
+    try {
+      return UpdateLocked(fn);
+    } catch (...) {
+      // From `fn` or an allocation. Without the rollback the half-applied
+      // changes would stay in `state`, and the next successful update
+      // would write them to the store. The journal may miss a mutation
+      // that threw midway, so a persistent cache also reloads.
+      state.RollbackJournal();
+      if (store != nullptr) must_reload = true;
+      return Status(Code::kInternal, "exception in a cache update");
+    }
+  }
+
+  // REQUIRES: the cross-process lock (if any) and `mu` held exclusively.
+  Status UpdateLocked(const std::function<Status(CacheTransaction&)>& fn) {
     bool force_reload = false;
     for (int attempt = 0; attempt <= options.max_conflict_retries;
          ++attempt) {
@@ -400,6 +440,8 @@ class Cache::Impl {
   std::shared_mutex mu;
   internal::CacheState state;
   BlobVersion version;
+  // Set when an exception may have left `state` unlike the store's bytes.
+  bool must_reload = false;
 
   // Record-store caches use these instead of `store`, `state` and `mu`:
   // partial states that load partitions on demand, one for readers and one
@@ -468,8 +510,14 @@ Result<std::unique_ptr<Cache>> Cache::Open(
   return std::unique_ptr<Cache>(new Cache(std::move(impl)));
 }
 
+// No exception crosses the public API (status.h); its text is not kept,
+// since it may quote cache data. Update() rolls its transaction back.
 Status Cache::Read(const std::function<Status(const CacheView&)>& fn) {
-  return impl_->Read(fn);
+  try {
+    return impl_->Read(fn);
+  } catch (...) {
+    return Status(Code::kInternal, "exception in a cache read");
+  }
 }
 
 Status Cache::Update(const std::function<Status(CacheTransaction&)>& fn) {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -354,6 +355,41 @@ TEST_CASE("A callback error rolls the transaction back and writes nothing",
   SECTION("an update that changes nothing does not write") {
     REQUIRE_OK(cache->RemoveAccount("nobody"));
     CHECK(faults->writes == writes);
+  }
+}
+
+TEST_CASE("A callback that throws is rolled back and never written later",
+          "[core][cache][transaction][rollback]") {
+  auto clock = std::make_shared<ManualClock>(kNow);
+  auto slot = std::make_shared<MemoryBlobStore::Slot>();
+  auto faults = std::make_shared<Faults>();
+  std::unique_ptr<Cache> cache = OpenOver(slot, faults, clock);
+  REQUIRE_OK(SignIn(*cache, Alice(), "User.Read", "a"));
+  const int writes = faults->writes;
+
+  Status s = cache->Update([](CacheTransaction& txn) -> Status {
+    txn.RemoveAccount(Alice().home());
+    throw std::runtime_error("callback failed");
+  });
+  CHECK(s.code() == Code::kInternal);
+  CHECK(s.message().find("callback failed") == std::string::npos);
+  CHECK(faults->writes == writes);
+  CHECK(cache->GetAccounts()->size() == 1);
+
+  // The next write must carry Alice along, not the half-done removal.
+  REQUIRE_OK(SignIn(*cache, Bob(), "User.Read", "b"));
+  CHECK(faults->writes == writes + 1);
+  std::unique_ptr<Cache> reopened = OpenOver(slot, faults, clock);
+  CHECK(reopened->GetAccounts()->size() == 2);
+  CHECK(reopened->FindAccessToken(AliceQuery({"User.Read"}))
+            ->token->secret.view() == "a");
+
+  SECTION("a read callback that throws gives kInternal too") {
+    Status r = cache->Read([](const CacheView&) -> Status {
+      throw std::runtime_error("reader failed");
+    });
+    CHECK(r.code() == Code::kInternal);
+    CHECK(cache->GetAccounts()->size() == 2);
   }
 }
 
