@@ -249,7 +249,8 @@ class Demo {
   void Say(const std::string& text) { std::cout << "   " << text << "\n"; }
   std::string Display() const {
     Result<CacheUri> parsed = ParseCacheUri(uri_);
-    return parsed.ok() ? parsed->Redacted() : uri_;
+    // An unparsable URI is not echoed: it may hold a pasted key.
+    return parsed.ok() ? parsed->Redacted() : "the cache URI";
   }
   int Unexpected(const AccessTokenLookup& lookup) {
     std::cerr << "tokencache demo: unexpected lookup state "

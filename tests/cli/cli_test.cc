@@ -294,5 +294,16 @@ TEST_CASE("demo runs end to end on the default file store", "[cli][demo]") {
   CHECK(memory.exit_code == 0);
 }
 
+TEST_CASE("demo does not echo a cache URI it cannot parse", "[cli][demo]") {
+  // The bad percent escape makes the URI unparsable; the key value in
+  // it stands for a pasted raw key and must not be printed.
+  const std::string pasted = "K3yMaterialThatMustStayHidden";
+  Run run = Cli({"--cache", "file:///tmp/tc-demo.json?key=" + pasted + "%ZZ",
+                 "demo"});
+  INFO("exit code " << run.exit_code);
+  CHECK(run.exit_code != 0);
+  CHECK(run.output.find(pasted) == std::string::npos);
+}
+
 }  // namespace
 }  // namespace tokencache
