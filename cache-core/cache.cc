@@ -3,6 +3,8 @@
 
 #include "tokencache/cache.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -359,7 +361,16 @@ class Cache::Impl {
   }
 
   Deadline LockDeadline() const {
-    return std::chrono::steady_clock::now() + options.lock_timeout;
+    // now + lock_timeout would overflow the clock's nanoseconds for a
+    // timeout such as milliseconds::max() ("wait forever"): undefined
+    // behaviour that in practice yields a past deadline and an instant
+    // kLockTimeout. About 30 years is forever for a lock wait.
+    constexpr std::chrono::milliseconds kForever =
+        std::chrono::hours(24 * 365 * 30);
+    const std::chrono::milliseconds timeout =
+        std::clamp(options.lock_timeout, std::chrono::milliseconds(0),
+                   kForever);
+    return std::chrono::steady_clock::now() + timeout;
   }
 
   Status Update(const std::function<Status(CacheTransaction&)>& fn) {

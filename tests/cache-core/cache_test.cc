@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -446,12 +447,14 @@ class RecordingLock final : public Lock {
     std::atomic<int> shared{0};
     std::atomic<int> exclusive{0};
     std::atomic<bool> time_out{false};
+    std::atomic<Deadline> last_deadline{};
   };
   explicit RecordingLock(std::shared_ptr<Counts> counts)
       : counts_(std::move(counts)) {}
   std::string_view Name() const override { return "recording"; }
   Result<std::unique_ptr<LockHandle>> Acquire(LockMode mode,
-                                              Deadline) override {
+                                              Deadline deadline) override {
+    counts_->last_deadline = deadline;
     if (counts_->time_out) {
       return Status(Code::kLockTimeout, "injected lock timeout");
     }
@@ -486,6 +489,25 @@ TEST_CASE("Writes take the exclusive lock; unchanged reads take none",
   counts->time_out = true;
   CHECK(SignIn(cache, Bob(), "User.Read", "b").code() == Code::kLockTimeout);
   CHECK(cache.GetAccounts()->size() == 1);
+}
+
+TEST_CASE("A lock timeout of milliseconds::max() waits rather than overflows",
+          "[core][cache][lock]") {
+  auto clock = std::make_shared<ManualClock>(kNow);
+  auto counts = std::make_shared<RecordingLock::Counts>();
+  CacheOptions options = Options(clock);
+  options.lock_timeout = std::chrono::milliseconds::max();
+  Result<std::unique_ptr<Cache>> opened = Cache::Open(
+      std::make_unique<MemoryBlobStore>(
+          std::make_shared<MemoryBlobStore::Slot>()),
+      std::make_unique<HandleSerializer>(),
+      std::make_unique<RecordingLock>(counts), options);
+  REQUIRE_OK(opened);
+  REQUIRE_OK(SignIn(**opened, Alice(), "User.Read", "a"));
+  CHECK(counts->exclusive == 1);
+  // A wrapped sum would lie in the past; "forever" is years ahead.
+  CHECK(counts->last_deadline.load() >
+        std::chrono::steady_clock::now() + std::chrono::hours(24 * 365));
 }
 
 TEST_CASE("One cache serves many threads reading and writing at once",
