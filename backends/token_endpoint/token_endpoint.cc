@@ -327,7 +327,13 @@ std::string RefreshRequest::EndpointUrl() const {
 }
 
 void RefreshRequest::SetTimeout(std::chrono::milliseconds timeout) {
-  deadline = std::chrono::steady_clock::now() + timeout;
+  // now + milliseconds::max() (a natural "no limit") would overflow the
+  // clock's nanoseconds, which is undefined and in practice a deadline in
+  // the past. About 30 years stands for no limit.
+  constexpr std::chrono::milliseconds kForever =
+      std::chrono::hours(24 * 365 * 30);
+  deadline = std::chrono::steady_clock::now() +
+             std::clamp(timeout, std::chrono::milliseconds(0), kForever);
 }
 
 SecretBytes BuildRefreshForm(const RefreshRequest& request) {

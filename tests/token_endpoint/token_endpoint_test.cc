@@ -57,6 +57,21 @@ TEST_CASE("TokenEndpointUrl appends the v2.0 token path to the authority",
   CHECK(request.EndpointUrl().empty());
 }
 
+TEST_CASE("SetTimeout takes milliseconds::max() as no limit, not a past time",
+          "[endpoint][request]") {
+  RefreshRequest request;
+  const auto before = std::chrono::steady_clock::now();
+  request.SetTimeout(std::chrono::milliseconds::max());
+  CHECK(request.deadline > before + std::chrono::hours(24 * 365));
+  request.SetTimeout(std::chrono::milliseconds(-5));
+  CHECK(request.deadline >= before);
+  CHECK(request.deadline <= std::chrono::steady_clock::now());
+  request.SetTimeout(std::chrono::seconds(10));
+  CHECK(request.deadline > before + std::chrono::seconds(9));
+  CHECK(request.deadline <= std::chrono::steady_clock::now() +
+                                std::chrono::seconds(10));
+}
+
 TEST_CASE("ComposeRefreshScope adds the OIDC scopes once, keeping order",
           "[endpoint][request]") {
   CHECK(ComposeRefreshScope({"User.Read", "Mail.Read"}) ==
