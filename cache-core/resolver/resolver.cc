@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,16 @@ namespace tokencache {
 namespace {
 
 using std::chrono::seconds;
+
+// now + timeout without overflowing the clock's nanoseconds for a timeout
+// such as milliseconds::max() ("wait as long as it takes"); about 30 years
+// stands for that.
+Deadline LeaseDeadline(std::chrono::milliseconds timeout) {
+  constexpr std::chrono::milliseconds kForever =
+      std::chrono::hours(24 * 365 * 30);
+  return std::chrono::steady_clock::now() +
+         std::clamp(timeout, std::chrono::milliseconds(0), kForever);
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -814,7 +825,7 @@ SilentResult Resolver::Impl::AcquireSilent(const SilentRequest& request) {
     Result<std::unique_ptr<LockHandle>> acquired =
         options_.refresh_lease->AcquireKey(
             "refresh:" + Lower(plan.home_account_id), LockMode::kExclusive,
-            std::chrono::steady_clock::now() + options_.refresh_lease_timeout);
+            LeaseDeadline(options_.refresh_lease_timeout));
     // Without the lease (timeout, lock failure) the refresh still goes
     // ahead: single flight saves work, it is not needed for correctness.
     if (acquired.ok()) {
