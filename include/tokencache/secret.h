@@ -9,6 +9,13 @@
 //
 // Not thread-safe for concurrent mutation; const methods may be called from
 // several threads at once.
+//
+// Allocation failure: like std::string, the methods that allocate (the
+// copying constructors and assignment, Assign, Append, Resize) throw
+// std::bad_alloc when memory runs out. It is the one exception the library
+// does not turn into a Status everywhere: Cache, BlobStore, RecordStore,
+// Serializer, KeySource and TokenEndpoint entry points return kInternal
+// for it, other calls may let it escape as any C++ allocation does.
 
 #ifndef TOKENCACHE_SECRET_H_
 #define TOKENCACHE_SECRET_H_
