@@ -127,7 +127,13 @@ std::size_t OnBody(char* data, std::size_t size, std::size_t count,
     transfer->oversize = true;
     return 0;
   }
-  transfer->body.Append(std::string_view(data, n));
+  // An exception must not unwind through libcurl's C frames (undefined
+  // behaviour); std::bad_alloc from Append aborts the transfer instead.
+  try {
+    transfer->body.Append(std::string_view(data, n));
+  } catch (...) {
+    return 0;
+  }
   return n;
 }
 
@@ -144,12 +150,17 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count,
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  if (Lower(line.substr(0, colon)) == "retry-after") {
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) {
-      value.remove_suffix(1);
+  try {  // As in OnBody: nothing may unwind through libcurl.
+    if (Lower(line.substr(0, colon)) == "retry-after") {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() &&
+             (value.back() == '\r' || value.back() == '\n')) {
+        value.remove_suffix(1);
+      }
+      transfer->retry_after.assign(value.substr(0, 128));
     }
-    transfer->retry_after.assign(value.substr(0, 128));
+  } catch (...) {
+    return 0;
   }
   return n;
 }
