@@ -3,6 +3,7 @@
 
 #include "cli/output.h"
 
+#include <cstdint>
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -53,9 +54,13 @@ std::string FormatTime(std::int64_t unix_seconds) {
 
 std::string FormatRelative(std::int64_t when, std::int64_t now) {
   if (when == 0) return "-";
-  std::int64_t delta = when - now;
-  bool past = delta < 0;
-  std::int64_t s = past ? -delta : delta;
+  // `when` comes from the cache file and may be any int64: when - now (and
+  // its negation) could overflow, so the distance is taken unsigned, where
+  // it is exact for any two int64 values.
+  const bool past = when < now;
+  const std::uint64_t s =
+      past ? static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(when)
+           : static_cast<std::uint64_t>(when) - static_cast<std::uint64_t>(now);
   std::string text;
   if (s >= 86400 * 365) {
     text = std::to_string(s / (86400 * 365)) + "y";

@@ -178,6 +178,30 @@ TEST_CASE("tokens hides secrets unless --show-secrets is given",
   CHECK_FALSE(LeaksAny(accounts.output, secrets));
 }
 
+TEST_CASE("tokens shows extreme stored times on the right side of now",
+          "[cli]") {
+  // Times come from the cache file: the most negative int64 must read as
+  // long past, not wrap around into the future.
+  test::TempDir dir;
+  const fs::path file = dir / "cache.json";
+  {
+    std::ofstream out(file);
+    out << R"({"AccessToken":{"k":{"home_account_id":"u.t",)"
+           R"("environment":"login.microsoftonline.com",)"
+           R"("credential_type":"AccessToken","client_id":"app",)"
+           R"("secret":"s","realm":"t","target":"user.read",)"
+           R"("cached_at":"1700000000",)"
+           R"("expires_on":"-9223372036854775808",)"
+           R"("refresh_on":"9223372036854775807"}}})";
+  }
+  Run run = Cli({"--cache", "file://" + file.string(), "tokens"});
+  INFO(run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.output.find("(292471208") != std::string::npos);
+  CHECK(run.output.find("y ago)") != std::string::npos);
+  CHECK(run.output.find("refresh in 292471208") != std::string::npos);
+}
+
 TEST_CASE("accounts --json lists the fixture's users", "[cli]") {
   test::TempDir dir;
   std::string uri = "file://" + (dir / "cache.json").string();
