@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "backends/lmdb/lmdb_env.h"
@@ -123,6 +124,37 @@ TEST_CASE("Two caches on one directory share one LMDB environment (B3)",
   c.reset();
   // The last handle closes the environment.
   CHECK(internal::LmdbEnvCount() == before);
+}
+
+TEST_CASE("An update callback that throws leaves the LMDB cache as it was",
+          "[lmdb][rollback]") {
+  test::TempDir dir;
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  CacheSnapshot first;
+  first.access_tokens.push_back(Token("u1.t", "user.read", "canary-one"));
+  REQUIRE_OK(cache->Import(first));
+
+  CacheSnapshot half;
+  half.access_tokens.push_back(Token("u2.t", "user.read", "canary-half"));
+  Status thrown = cache->Update([&](CacheTransaction& txn) -> Status {
+    txn.Import(half);
+    throw std::runtime_error("callback failed");
+  });
+  CHECK(thrown.code() == Code::kInternal);
+
+  // A later successful update must not carry the abandoned change along.
+  CacheSnapshot next;
+  next.access_tokens.push_back(Token("u3.t", "user.read", "canary-three"));
+  REQUIRE_OK(cache->Import(next));
+  std::unique_ptr<Cache> reopened = OpenLmdbCache(dir / "env");
+  for (Cache* c : {cache.get(), reopened.get()}) {
+    CHECK(c->FindAccessToken(Query("u1.t", "user.read"))->state ==
+          LookupState::kValid);
+    CHECK(c->FindAccessToken(Query("u2.t", "user.read"))->state ==
+          LookupState::kNotFound);
+    CHECK(c->FindAccessToken(Query("u3.t", "user.read"))->state ==
+          LookupState::kValid);
+  }
 }
 
 int FakeStatfs(const char*, struct statfs* buffer, long type) {
