@@ -97,6 +97,7 @@ struct CounterRun {
   std::vector<long long> acked;
   long calls = 0;
   long conflicts = 0;
+  long max_update_ms = 0;  // The slowest Update (mostly lock wait).
   int failed_workers = 0;
   Stored stored;
 };
@@ -122,12 +123,15 @@ CounterRun CollectCounters(Children& children, const std::string& uri) {
     for (const std::string& line : child->ReadAllLines()) {
       long calls = 0;
       long conflicts = 0;
+      long max_ms = 0;
       if (line.rfind("ack ", 0) == 0) {
         run.acked.push_back(std::stoll(line.substr(4)));
-      } else if (std::sscanf(line.c_str(), "stats calls=%ld conflicts=%ld",
-                             &calls, &conflicts) == 2) {
+      } else if (std::sscanf(line.c_str(),
+                             "stats calls=%ld conflicts=%ld max_ms=%ld", &calls,
+                             &conflicts, &max_ms) == 3) {
         run.calls += calls;
         run.conflicts += conflicts;
+        run.max_update_ms = std::max(run.max_update_ms, max_ms);
       }
     }
     if (child->WaitExitCode() != 0) ++run.failed_workers;
@@ -207,6 +211,7 @@ TEST_CASE(
                ",\"missing_or_duplicate\":" + std::to_string(bad) +
                ",\"unique_ats_present\":" + std::to_string(expected_targets) +
                ",\"conflicts\":" + std::to_string(Conflicts(run)) +
+               ",\"max_update_ms\":" + std::to_string(run.max_update_ms) +
                ",\"failed_workers\":" + std::to_string(run.failed_workers),
            "final = N*M, each value acked once, N*M unique ATs, 0 conflicts",
            pass);
