@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -48,7 +49,13 @@ std::optional<long long> ParsePid(std::string_view content) {
     ++i;
     ++digits;
   }
-  if (digits == 0 || pid <= 0) return std::nullopt;
+  // A value pid_t cannot hold is no pid at all: casting it would wrap to
+  // another process (4294967297 -> 1, "live" forever) or to a negative
+  // number that kill() reads as a process group.
+  if (digits == 0 || pid <= 0 ||
+      pid > static_cast<long long>(std::numeric_limits<pid_t>::max())) {
+    return std::nullopt;
+  }
   // Anything after the pid must be a separator ("<pid> <name>" in .NET
   // and Python, "<pid>" in Node).
   if (i < content.size() && content[i] != ' ' && content[i] != '\n' &&

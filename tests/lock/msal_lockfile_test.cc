@@ -172,6 +172,23 @@ TEST_CASE("A lockfile without a pid is live while fresh and stale when old",
             .ok());
 }
 
+TEST_CASE("A pid that does not fit pid_t is no pid: stale when old",
+          "[lock][msal]") {
+  // 4294967297 would wrap to pid 1 (init, alive forever) and a value above
+  // INT_MAX to a negative number, which kill() reads as a process group.
+  for (const char* content : {"4294967297 msal-app", "2147483648"}) {
+    INFO(content);
+    test::TempDir dir;
+    auto lock = InteropLock(dir);
+    const auto lockfile = dir / "cache.json.lockfile";
+    WriteFile(lockfile, content);
+    SetMtime(lockfile, std::time(nullptr) - 60);
+    CHECK(lock->Acquire(LockMode::kExclusive,
+                        steady_clock::now() + std::chrono::seconds(2))
+              .ok());
+  }
+}
+
 TEST_CASE("We never delete a lockfile we did not create", "[lock][msal]") {
   test::TempDir dir;
   auto lock = InteropLock(dir);
