@@ -355,10 +355,20 @@ Status Judge(const FileTarget& target, std::string_view bytes,
     report->counts.unknown_sections = snapshot->unknown_sections.size();
     return Status();
   }
-  if (cipher != nullptr || report->code != Code::kCorrupted) return Status();
-  // Unencrypted and unreadable: say so when the URI most likely lacks a key
-  // or names the wrong format, since recovering would then set aside a
+  if (report->code != Code::kCorrupted) return Status();
+  // Unreadable: say so when the URI most likely names the wrong format or
+  // has a key too many or too few, since recovering would then set aside a
   // cache that is fine.
+  if (cipher != nullptr) {
+    // A key was added to the URI of an existing unencrypted cache.
+    if (!InspectEnvelope(bytes).ok() && !OnlyWhiteSpace(bytes) &&
+        SerializerNamed(target.format)->Deserialize(bytes).ok()) {
+      report->readable_as = "without key";
+      report->detail +=
+          " (the file is an unencrypted cache: it reads fine without key)";
+    }
+    return Status();
+  }
   if (InspectEnvelope(bytes).ok()) {
     report->code = Code::kWrongKey;
     report->detail =
@@ -370,7 +380,7 @@ Status Judge(const FileTarget& target, std::string_view bytes,
   if (!OnlyWhiteSpace(bytes) &&
       (other != "binary" || IsBinarySnapshot(bytes)) &&
       SerializerNamed(other)->Deserialize(bytes).ok()) {
-    report->readable_as = other;
+    report->readable_as = "format=" + other;
     report->detail += " (the file reads fine as format=" + other + ")";
   }
   return Status();

@@ -75,9 +75,10 @@ struct VerifyReport {
   // Why, for humans: the failing field or position, and a hint when the
   // bytes read fine in the other format or with a key. Never token text.
   std::string detail;
-  // When code is kCorrupted: the name of the other format ("binary" or
-  // "msal-json") in which the bytes do read back whole, so the URI most
-  // likely names the wrong format. Empty otherwise.
+  // When code is kCorrupted but the bytes do read back whole under another
+  // reading, so that the URI is most likely wrong rather than the file:
+  // "format=binary" or "format=msal-json" (the other format), or "without
+  // key" (an encrypted URI over an unencrypted cache). Empty otherwise.
   std::string readable_as;
   std::string path;         // The cache file that was checked.
   bool exists = false;      // Whether the file exists.
@@ -103,8 +104,8 @@ struct VerifyReport {
 TOKENCACHE_EXPORT Result<VerifyReport> VerifyCache(std::string_view uri);
 
 struct RecoverOptions {
-  // Quarantine even a cache that verifies OK, or one that reads fine in the
-  // other format (VerifyReport::readable_as). Default: false.
+  // Quarantine even a cache that verifies OK, or one that reads fine under
+  // another reading of its URI (VerifyReport::readable_as). Default: false.
   bool force = false;
 
   // Quarantine a cache that verifies as kWrongKey or kNotSupported. Such
@@ -138,7 +139,8 @@ struct RecoverReport {
 // Errors (nothing is moved in any of these cases):
 //   kInvalidArgument   malformed URI, unknown option, a quarantine_name
 //                      that is not a plain name, or the cache verifies OK
-//                      (or reads in the other format) and `force` is unset;
+//                      (or reads fine under another reading, see
+//                      VerifyReport::readable_as) and `force` is unset;
 //   kWrongKey, kNotSupported  the verdict was that, and `force_wrong_key`
 //                      is unset;
 //   kNotFound          no cache file exists (nothing to recover), or the

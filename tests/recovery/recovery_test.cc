@@ -170,10 +170,25 @@ TEST_CASE("A binary cache read as MSAL JSON names the format that reads it",
   const auto file = dir / "cache";
   Populate(FileUri(file, "format=binary"));
   VerifyReport report = ExpectVerdict(FileUri(file), file, Code::kCorrupted);
-  CHECK(report.readable_as == "binary");
+  CHECK(report.readable_as == "format=binary");
   // Recovering would set a good cache aside: refused unless forced.
   Result<RecoverReport> refused = RecoverCache(FileUri(file));
   CHECK(refused.status().code() == Code::kInvalidArgument);
+  CHECK(std::filesystem::exists(file));
+}
+
+TEST_CASE(
+    "An unencrypted cache opened with a key is not set aside by "
+    "mistake",
+    "[recovery][verify][crypto]") {
+  TempDir dir;
+  const auto file = dir / "cache.json";
+  Populate(FileUri(file));
+  REQUIRE_OK((*NewKeyFileKeySource((dir / "k").string()))->GetCipher());
+  const std::string keyed = FileUri(file, "key=file:" + (dir / "k").string());
+  VerifyReport report = ExpectVerdict(keyed, file, Code::kCorrupted);
+  CHECK(report.readable_as == "without key");
+  CHECK(RecoverCache(keyed).status().code() == Code::kInvalidArgument);
   CHECK(std::filesystem::exists(file));
 }
 
