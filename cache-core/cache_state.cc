@@ -47,6 +47,61 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
 }
 
+// The access-token prefix of `key` (what AccessTokenPrefix builds: the
+// partition, "at|", client "|", realm "|"), or an empty view when `key` is
+// not an access-token key. Components are escaped, so a key starts with
+// AccessTokenPrefix(...) exactly when this returns that prefix.
+std::string_view AtPrefixOfKey(std::string_view key) {
+  const std::string_view kind = RecordKindOf(key);
+  if (kind != "at") return {};
+  std::size_t pos =
+      static_cast<std::size_t>(kind.data() - key.data()) + kind.size() + 1;
+  for (int i = 0; i < 2; ++i) {
+    pos = key.find('|', pos);
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+  return key.substr(0, pos);
+}
+
+// One bit of a 64-bit scope summary, chosen by a hash (FNV-1a) of the
+// lower-cased scope. SetContains (rules.cc) matches a stored scope equal
+// to the lower-cased probe, so a stored scope and a probe it matches map
+// to the same bit.
+std::uint64_t ScopeBit(std::string_view scope) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const char c : scope) {
+    h ^= static_cast<unsigned char>(ToLowerAscii(c));
+    h *= 1099511628211ULL;
+  }
+  return std::uint64_t{1} << ((h ^ (h >> 32)) & 63U);
+}
+
+std::uint64_t ScopeBits(const std::vector<std::string>& scopes) {
+  std::uint64_t bits = 0;
+  for (const std::string& scope : scopes) bits |= ScopeBit(scope);
+  return bits;
+}
+
+// The bits of the scopes ScopesSatisfy requires a token to hold: the
+// resource scopes of the request, or, when it asks for OIDC scopes only,
+// those but offline_access. A token whose summary lacks one of them cannot
+// satisfy the request; one that has them all is checked in full.
+std::uint64_t RequiredScopeBits(const std::vector<std::string>& requested) {
+  std::uint64_t resource = 0;
+  std::uint64_t oidc = 0;
+  bool has_resource = false;
+  for (const std::string& scope : requested) {
+    if (!IsOidcScope(scope)) {
+      has_resource = true;
+      resource |= ScopeBit(scope);
+    } else if (!EqualsIgnoreCase(scope, "offline_access")) {
+      oidc |= ScopeBit(scope);
+    }
+  }
+  return has_resource ? resource : oidc;
+}
+
 // Whether `incoming` should replace `existing` of the same identity.
 bool IncomingWins(const Entity& incoming, const Entity& existing) {
   if (const auto* in = std::get_if<AccessToken>(&incoming)) {
@@ -175,8 +230,7 @@ void CacheState::Need(std::string_view prefix,
     // or this transaction's own change (touched_), which must win. A key
     // erased by this transaction is in touched_ too and stays erased.
     if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
-    if (std::holds_alternative<Account>(entity)) account_keys_.insert(key);
-    records_.emplace(std::move(key), MakeRecord(std::move(entity)));
+    Insert(std::move(key), MakeRecord(std::move(entity)));
   }
   for (ExtraField& section : sections) {
     const bool known = std::any_of(
@@ -196,6 +250,7 @@ void CacheState::Need(std::string_view prefix,
 void CacheState::ResetPartial() {
   records_.clear();
   account_keys_.clear();
+  at_index_.clear();
   unknown_sections_.clear();
   loaded_.clear();
   loaded_all_ = false;
@@ -221,18 +276,22 @@ AccessTokenLookup CacheState::FindAccessToken(
   AccessTokenPrefix(&prefix, query.home_account_id, query.client_id,
                     query.realm, query.user_assertion_hash);
   Need(prefix);
+  const auto slots = at_index_.find(prefix);
+  if (slots == at_index_.end()) return result;
   const std::string_view group = EnvironmentGroupView(query.environment);
+  const std::uint64_t required = RequiredScopeBits(query.scopes);
 
   const AccessToken* best = nullptr;
   LookupState best_state = LookupState::kNotFound;
-  for (auto it = records_.lower_bound(std::string_view(prefix));
-       it != records_.end() && StartsWith(it->first, prefix); ++it) {
+  // The slots are the records a prefix scan would visit, in key order, so
+  // ties below resolve as they would in a scan.
+  for (const AtSlot& slot : slots->second) {
     ++record_visits;
-    const Record& record = it->second;
-    const AccessToken* token = As<AccessToken>(record);
+    const AccessToken* token = slot.token;
+    if ((required & ~slot.scope_bits) != 0 || token == nullptr) continue;
+    const Record& record = slot.it->second;
     // Partition, client and realm are equal by construction of the prefix
     // (the key holds them lower-cased); the rest is checked here.
-    if (token == nullptr) continue;
     if (!EqualsIgnoreCase(record.env_group, group)) continue;
     if (!TokenTypesEqual(record.token_type, query.token_type)) continue;
     if (!EqualsIgnoreCase(token->key_id, query.key_id)) continue;
@@ -439,12 +498,60 @@ void CacheState::Remember(const std::string& key) {
                                             : std::optional<Record>(*old));
 }
 
+CacheState::Map::iterator CacheState::Insert(std::string key,
+                                             Record record) const {
+  auto it = records_.find(key);
+  if (it != records_.end()) {
+    IndexRemove(it);
+    it->second = std::move(record);
+  } else {
+    it = records_.emplace(std::move(key), std::move(record)).first;
+  }
+  if (std::holds_alternative<Account>(it->second.entity)) {
+    account_keys_.insert(it->first);
+  } else {
+    auto account = account_keys_.find(it->first);
+    if (account != account_keys_.end()) account_keys_.erase(account);
+  }
+  IndexAdd(it);
+  return it;
+}
+
+void CacheState::Drop(Map::iterator it) const {
+  auto account = account_keys_.find(it->first);
+  if (account != account_keys_.end()) account_keys_.erase(account);
+  IndexRemove(it);
+  records_.erase(it);
+}
+
+void CacheState::IndexAdd(Map::iterator it) const {
+  const std::string_view prefix = AtPrefixOfKey(it->first);
+  if (prefix.empty()) return;
+  std::vector<AtSlot>& slots = at_index_[std::string(prefix)];
+  const auto pos = std::lower_bound(
+      slots.begin(), slots.end(), it->first,
+      [](const AtSlot& slot, const std::string& key) {
+        return slot.it->first < key;
+      });
+  slots.insert(pos, AtSlot{it, As<AccessToken>(it->second),
+                           ScopeBits(it->second.scopes)});
+}
+
+void CacheState::IndexRemove(Map::iterator it) const {
+  const std::string_view prefix = AtPrefixOfKey(it->first);
+  if (prefix.empty()) return;
+  auto entry = at_index_.find(std::string(prefix));
+  if (entry == at_index_.end()) return;
+  std::vector<AtSlot>& slots = entry->second;
+  slots.erase(std::remove_if(slots.begin(), slots.end(),
+                             [&](const AtSlot& slot) { return slot.it == it; }),
+              slots.end());
+  if (slots.empty()) at_index_.erase(entry);
+}
+
 void CacheState::Put(std::string key, Record record) {
   Remember(key);
-  if (std::holds_alternative<Account>(record.entity)) {
-    account_keys_.insert(key);
-  }
-  records_.insert_or_assign(std::move(key), std::move(record));
+  Insert(std::move(key), std::move(record));
 }
 
 void CacheState::Erase(std::string_view key) {
@@ -452,9 +559,7 @@ void CacheState::Erase(std::string_view key) {
   auto it = records_.find(key);
   if (it == records_.end()) return;
   Remember(it->first);
-  auto account = account_keys_.find(key);
-  if (account != account_keys_.end()) account_keys_.erase(account);
-  records_.erase(it);
+  Drop(it);
 }
 
 void CacheState::Upsert(Entity entity) {
@@ -585,14 +690,10 @@ void CacheState::RollbackJournal() {
   journaling_ = false;
   for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
     if (it->second.has_value()) {
-      if (std::holds_alternative<Account>(it->second->entity)) {
-        account_keys_.insert(it->first);
-      }
-      records_.insert_or_assign(it->first, std::move(*it->second));
+      Insert(it->first, std::move(*it->second));
     } else {
-      auto account = account_keys_.find(it->first);
-      if (account != account_keys_.end()) account_keys_.erase(account);
-      records_.erase(it->first);
+      auto record = records_.find(it->first);
+      if (record != records_.end()) Drop(record);
     }
   }
   if (journal_sections_.has_value()) {

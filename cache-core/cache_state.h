@@ -6,7 +6,9 @@
 // scan of one partition: O(log n + records under the prefix), never a scan
 // of all tokens. Each access token is stored with its pre-normalized scope
 // set, token type and alias group, so that a lookup compares string_views
-// and allocates nothing until it copies the token it returns.
+// and allocates nothing until it copies the token it returns. Silent
+// access-token lookups, the hot path, skip the ordered map: a secondary
+// index (AtIndex below) maps each access-token prefix to its records.
 //
 // Writes can be journaled: BeginJournal() starts recording the previous
 // value of every key touched, RollbackJournal() restores them, so a failed
@@ -35,6 +37,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -181,6 +184,34 @@ class CacheState {
  private:
   using Map = std::map<std::string, Record, std::less<>>;
 
+  // One access-token record in the secondary index: where it lives in
+  // records_, and a 64-bit summary of its scope set (one bit per scope,
+  // chosen by a hash of the lower-cased scope) that lets a lookup reject
+  // most tokens of a partition without touching their records.
+  struct AtSlot {
+    Map::iterator it;
+    // The record's access token (nullptr if it holds another entity), so
+    // that the walk does not read the variant's tag from the record.
+    const AccessToken* token;
+    std::uint64_t scope_bits;
+  };
+  // The records under each access-token prefix (AccessTokenPrefix:
+  // partition "at|" client "|" realm "|"), in key order, so that a silent
+  // lookup is one hash and a short contiguous walk instead of a search
+  // over every key and node hops. It indexes exactly the keys a prefix
+  // scan of records_ would visit, and is kept in step by Insert/Drop, the
+  // only places that add, replace or remove records (ResetPartial clears
+  // both). Map iterators stay valid across moves of the map.
+  using AtIndex = std::unordered_map<std::string, std::vector<AtSlot>>;
+
+  // Stores `record` under `key` (replacing any record there) and updates
+  // account_keys_ and at_index_.
+  Map::iterator Insert(std::string key, Record record) const;
+  // Removes the record at `it` from records_ and every index.
+  void Drop(Map::iterator it) const;
+  void IndexAdd(Map::iterator it) const;
+  void IndexRemove(Map::iterator it) const;
+
   const Record* Find(std::string_view key) const;
   // Loads every record under `prefix` from the source, once per prefix.
   // No-op without a source.
@@ -196,6 +227,7 @@ class CacheState {
   mutable Map records_;
   // Keys of Account records, so that listing accounts does not scan tokens.
   mutable std::set<std::string, std::less<>> account_keys_;
+  mutable AtIndex at_index_;
   mutable ExtraFields unknown_sections_;
 
   RecordSource* source_ = nullptr;

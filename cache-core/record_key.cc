@@ -4,6 +4,7 @@
 #include "cache-core/record_key.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,23 @@ void AppendEnvironment(std::string* out, std::string_view environment) {
 
 void AppendKeyComponent(std::string* out, std::string_view component,
                         bool lower) {
+  // Fast path for the common component that needs no escaping: copy it in
+  // one go and lower-case it in place (lookups build a key prefix on every
+  // call). On the first byte that needs escaping, start over byte by byte.
+  const std::size_t start = out->size();
+  out->append(component.data(), component.size());
+  char* copied = out->data() + start;
+  bool escaped = false;
+  for (std::size_t i = 0; i < component.size(); ++i) {
+    const char ch = lower ? ToLowerAscii(copied[i]) : copied[i];
+    if (NeedsEscape(static_cast<unsigned char>(ch))) {
+      escaped = true;
+      break;
+    }
+    copied[i] = ch;
+  }
+  if (!escaped) return;
+  out->resize(start);
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char raw : component) {
     const char ch = lower ? ToLowerAscii(raw) : raw;
