@@ -203,7 +203,7 @@ int RunAcquireSilent(const std::string& uri, const Args& args) {
     }
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache acquire-silent: " << e.what() << "\n"
+    std::cerr << "tokencache acquire-silent: " << UsageError(e) << "\n"
               << "Try 'tokencache acquire-silent --help'.\n";
     return kExitUsage;
   }

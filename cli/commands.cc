@@ -49,7 +49,7 @@ bool ParseArgs(const char* command, const Args& args,
               *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache " << command << ": " << e.what() << "\n"
+    std::cerr << "tokencache " << command << ": " << UsageError(e) << "\n"
               << "Try 'tokencache " << command << " --help'.\n";
     *exit_code = kExitUsage;
     return false;

@@ -277,7 +277,7 @@ int RunDemo(const std::string& uri, bool uri_given, const Args& args) {
     po::store(po::command_line_parser(args).options(options).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache demo: " << e.what() << "\n";
+    std::cerr << "tokencache demo: " << UsageError(e) << "\n";
     return kExitUsage;
   }
   if (vm.count("help") != 0) {

@@ -114,7 +114,7 @@ int RunDoctor(const Args& args) {
     po::store(po::command_line_parser(args).options(all).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache doctor: " << e.what()
+    std::cerr << "tokencache doctor: " << UsageError(e)
               << "\nTry 'tokencache doctor --help'.\n";
     return kExitUsage;
   }

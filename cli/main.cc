@@ -99,7 +99,8 @@ int Main(int argc, char** argv) {
     po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache: " << e.what() << "\nTry 'tokencache --help'.\n";
+    std::cerr << "tokencache: " << UsageError(e)
+              << "\nTry 'tokencache --help'.\n";
     return kExitUsage;
   }
   if (vm.count("version") != 0) {

@@ -49,7 +49,7 @@ bool Parse(const char* command, const char* usage, const Args& args,
     po::store(po::command_line_parser(args).options(all).run(), *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache " << command << ": " << e.what() << "\n"
+    std::cerr << "tokencache " << command << ": " << UsageError(e) << "\n"
               << "Try 'tokencache " << command << " --help'.\n";
     *exit_code = kExitUsage;
     return false;

@@ -35,6 +35,24 @@ int Fail(std::string_view what, const Status& status) {
   return ExitCodeFor(status);
 }
 
+std::string UsageError(const boost::program_options::error& error) {
+  namespace po = boost::program_options;
+  if (const auto* unknown = dynamic_cast<const po::unknown_option*>(&error)) {
+    std::string name = unknown->get_option_name();
+    return "unrecognised option '" + name.substr(0, name.find('=')) + "'";
+  }
+  if (const auto* invalid =
+          dynamic_cast<const po::invalid_option_value*>(&error)) {
+    return "invalid value for option '" + invalid->get_option_name() + "'";
+  }
+  if (dynamic_cast<const po::too_many_positional_options_error*>(&error)) {
+    return "too many arguments";
+  }
+  // The remaining errors (a missing or repeated option, a missing
+  // argument) name options only.
+  return error.what();
+}
+
 std::string Redacted(const SecretBytes& secret) {
   if (secret.empty()) return "<none>";
   return "<redacted, " + std::to_string(secret.size()) + " bytes>";

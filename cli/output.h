@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/program_options/errors.hpp>
+
 #include "tokencache/secret.h"
 #include "tokencache/status.h"
 
@@ -39,6 +41,11 @@ int ExitCodeFor(const Status& status);
 
 // Prints "tokencache: <what>: <status>" to stderr and returns the exit code.
 int Fail(std::string_view what, const Status& status);
+
+// Describes a command-line error without quoting what was typed: an
+// unknown "--refresh-token=<token>" or a bad option value may carry a
+// pasted secret, so only option names are shown.
+std::string UsageError(const boost::program_options::error& error);
 
 // Returns "<redacted, N bytes>" (or "<none>" when empty): how a secret is
 // shown unless --show-secrets was given.

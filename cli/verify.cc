@@ -32,7 +32,7 @@ bool Parse(const char* command, const char* summary, const Args& args,
     po::store(po::command_line_parser(args).options(all).run(), *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
-    std::cerr << "tokencache " << command << ": " << e.what()
+    std::cerr << "tokencache " << command << ": " << UsageError(e)
               << "\nTry 'tokencache " << command << " --help'.\n";
     *exit_code = kExitUsage;
     return false;

@@ -286,6 +286,21 @@ TEST_CASE("bad cache URIs and options are usage errors", "[cli]") {
   CHECK_FALSE(fs::exists(path));
 }
 
+TEST_CASE("usage errors never echo what was typed", "[cli][secrets]") {
+  // A token pasted into a mistyped option must not reach stderr.
+  const std::string canary = "eyJ0eXAiOiJKV1QiLCanaryTokenText";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--refresh-token=" + canary, "accounts"},
+        std::vector<std::string>{"tokens", "--refresh-token=" + canary},
+        std::vector<std::string>{"export", "--format", canary},
+        std::vector<std::string>{"demo", "--secret=" + canary}}) {
+    Run run = Cli(args);
+    INFO(run.output);
+    CHECK(run.exit_code == 2);
+    CHECK(run.output.find("CanaryTokenText") == std::string::npos);
+  }
+}
+
 TEST_CASE("export -o refuses a symbolic link and leaves its target alone",
           "[cli][secrets]") {
   test::TempDir dir;
