@@ -385,11 +385,11 @@ line(`Machine: ${meta.cpus || "-"} CPUs (${meta.cpu_model || "-"}), ` +
      `inflated when the load exceeds the CPU count.`);
 line(`Workloads: contention N = ${meta.procs || "-"}, ` +
      `${meta.write_total || "-"} writes and ${meta.read_total || "-"} ` +
-     `reads in total per configuration (M = ceil(total / N) per process), ` +
-     `the same totals for us and the peer; micro benchmarks ` +
-     `\`${meta.micro_args || "-"}\`; peer silent K = ` +
-     `${peerRun ? meta.peer_silent_k : "-"}, ${peerRun ?
-       meta.peer_silent_budget_ms + " ms per K and path" : ""}.`);
+     `reads in total per configuration (M = ceil(total / N) per process)` +
+     `${peerRun ? ", the same totals for us and the peer" : ""}; micro ` +
+     `benchmarks \`${meta.micro_args || "-"}\`` +
+     (peerRun ? `; peer silent.js K = ${meta.peer_silent_k}, ` +
+       `${meta.peer_silent_budget_ms} ms per K and path.` : "."));
 line(peerRun
   ? `Peer: \`${meta.peer_versions || "msal-node"}\` from ` +
     `\`${meta.peer_src || "-"}\` (run from a copy in ` +
