@@ -24,7 +24,7 @@ set logscale x 2
 set logscale y 10
 set xlabel "N processes"
 set grid
-set key top left font ",8" box opaque
+set key outside right top font ",8"
 set xrange [0.8:20]
 set xtics (1, 2, 4, 8, 16)
 set format y "%.0s%c"

@@ -415,7 +415,8 @@ line("Ratios are ours divided by the peer's at the same N and mode: tx/s " +
      "`PersistenceCachePlugin` + `FilePersistence` on one JSON file; " +
      "`memory:` is one process's cache, so it runs at N = 1 only. " +
      "Lost = max(lost counter increments, lost unique tokens) from the " +
-     "final store.");
+     "final store; any loss or failed operation of ours fails the run, the " +
+     "peer's (upstream msal-node's, see peer-findings.md) are reported.");
 line();
 line("| store | mode | N | ours tx/s | peer tx/s | tx/s ratio | " +
      "ours p50 / p99 | peer p50 / p99 | p99 ratio | lost ours / peer | " +
