@@ -41,7 +41,7 @@ class StoreSource final : public internal::RecordSource {
   StoreSource(RecordTransaction* txn, const RecordCodec* codec)
       : txn_(txn), codec_(codec) {}
 
-  Status Load(std::string_view prefix, Filter filter,
+  Status Load(std::string_view prefix, Filter filter, const KeyFilter& accept,
               std::vector<std::pair<std::string, internal::Entity>>* records,
               ExtraFields* sections) override {
     std::vector<std::pair<std::string, internal::Entity>> found;
@@ -51,7 +51,7 @@ class StoreSource final : public internal::RecordSource {
                                             std::string_view value) {
       if (key.substr(0, internal::kSectionKeyPrefix.size()) ==
           internal::kSectionKeyPrefix) {
-        if (filter != Filter::kAll) return true;
+        if (filter != Filter::kAll || accept) return true;
         std::optional<std::string> name = internal::SectionNameOf(key);
         if (!name.has_value()) {
           inner = CorruptedError("a stored unknown section has a bad name");
@@ -62,6 +62,7 @@ class StoreSource final : public internal::RecordSource {
       }
       const std::string_view kind = internal::RecordKindOf(key);
       if (filter == Filter::kAccounts && kind != "ac") return true;
+      if (accept && !accept(key)) return true;
       Result<RecordEntity> decoded = codec_->Decode(value);
       if (!decoded.ok()) {
         inner = decoded.status().WithContext(

@@ -220,7 +220,8 @@ void CacheState::Need(std::string_view prefix,
   if (accounts ? (loaded_all_ || loaded_accounts_) : Covered(prefix)) return;
   std::vector<std::pair<std::string, Entity>> found;
   ExtraFields sections;
-  Status s = source_->Load(prefix, filter, &found, &sections);
+  Status s = source_->Load(prefix, filter, RecordSource::KeyFilter(), &found,
+                           &sections);
   if (!s.ok()) {
     if (source_status_.ok()) source_status_ = std::move(s);
     return;
@@ -247,12 +248,85 @@ void CacheState::Need(std::string_view prefix,
   }
 }
 
+void CacheState::NeedAccessTokens(
+    std::string_view prefix, const std::vector<std::string>& scopes) const {
+  if (source_ == nullptr || Covered(prefix)) return;
+  // The scopes ScopesSatisfy requires of a token: the resource scopes, or
+  // when there are none the OIDC scopes but offline_access. They are
+  // spelled as in the key's scope set (lower-cased, escaped), which lists
+  // the token's normalized scopes separated by spaces.
+  const bool any_resource =
+      std::any_of(scopes.begin(), scopes.end(),
+                  [](const std::string& s) { return !IsOidcScope(s); });
+  std::vector<std::string> required;
+  for (const std::string& scope : scopes) {
+    if (any_resource ? IsOidcScope(scope)
+                     : EqualsIgnoreCase(scope, "offline_access")) {
+      continue;
+    }
+    std::string spelled;
+    AppendKeyComponent(&spelled, ToLower(scope), /*lower=*/false);
+    required.push_back(std::move(spelled));
+  }
+  if (required.empty()) {
+    Need(prefix);
+    return;
+  }
+  std::sort(required.begin(), required.end());
+  required.erase(std::unique(required.begin(), required.end()),
+                 required.end());
+  std::string lookup(prefix);
+  lookup.push_back('\0');
+  for (const std::string& scope : required) {
+    lookup += scope;
+    lookup.push_back(' ');
+  }
+  if (loaded_lookups_.find(lookup) != loaded_lookups_.end()) return;
+
+  const RecordSource::KeyFilter accept = [&](std::string_view key) {
+    // The scope set is the key's last component: "|" inside components is
+    // escaped, and so is a space inside a scope.
+    const std::size_t bar = key.rfind('|');
+    if (bar == std::string_view::npos) return false;
+    const std::string_view set = key.substr(bar + 1);
+    for (const std::string& scope : required) {
+      bool present = false;
+      for (std::size_t pos = 0; pos <= set.size();) {
+        std::size_t end = set.find(' ', pos);
+        if (end == std::string_view::npos) end = set.size();
+        if (set.substr(pos, end - pos) == scope) {
+          present = true;
+          break;
+        }
+        pos = end + 1;
+      }
+      if (!present) return false;
+    }
+    return true;
+  };
+  std::vector<std::pair<std::string, Entity>> found;
+  ExtraFields sections;
+  Status s = source_->Load(prefix, RecordSource::Filter::kAll, accept, &found,
+                           &sections);
+  if (!s.ok()) {
+    if (source_status_.ok()) source_status_ = std::move(s);
+    return;
+  }
+  for (auto& [key, entity] : found) {
+    // As in Need(): what is in memory wins.
+    if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
+    Insert(std::move(key), MakeRecord(std::move(entity)));
+  }
+  loaded_lookups_.insert(std::move(lookup));
+}
+
 void CacheState::ResetPartial() {
   records_.clear();
   account_keys_.clear();
   at_index_.clear();
   unknown_sections_.clear();
   loaded_.clear();
+  loaded_lookups_.clear();
   loaded_all_ = false;
   loaded_accounts_ = false;
   touched_.clear();
@@ -275,7 +349,7 @@ AccessTokenLookup CacheState::FindAccessToken(
   std::string& prefix = ScratchKey();
   AccessTokenPrefix(&prefix, query.home_account_id, query.client_id,
                     query.realm, query.user_assertion_hash);
-  Need(prefix);
+  NeedAccessTokens(prefix, query.scopes);
   const auto slots = at_index_.find(prefix);
   if (slots == at_index_.end()) return result;
   const std::string_view group = EnvironmentGroupView(query.environment);

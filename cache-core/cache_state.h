@@ -72,12 +72,16 @@ class RecordSource {
     kAll,       // every record under the prefix (and unknown sections)
     kAccounts,  // Account records only
   };
+  // Decides from a record's key alone whether to load it.
+  using KeyFilter = std::function<bool(std::string_view key)>;
   virtual ~RecordSource() = default;
-  // Appends to `records` every record under `prefix` that passes `filter`,
-  // with the key it is stored under, and to `sections` the unknown
-  // top-level sections stored under the prefix (kAll only). On error
-  // appends nothing.
+  // Appends to `records` every record under `prefix` that passes `filter`
+  // and, when `accept` is set, whose key it accepts (a record it rejects is
+  // not decoded), with the key it is stored under; and to `sections` the
+  // unknown top-level sections stored under the prefix (kAll without
+  // `accept` only). On error appends nothing.
   virtual Status Load(std::string_view prefix, Filter filter,
+                      const KeyFilter& accept,
                       std::vector<std::pair<std::string, Entity>>* records,
                       ExtraFields* sections) = 0;
 };
@@ -218,6 +222,14 @@ class CacheState {
   void Need(std::string_view prefix,
             RecordSource::Filter filter = RecordSource::Filter::kAll) const;
   bool Covered(std::string_view prefix) const;
+  // For a silent lookup of `scopes` under the access-token prefix `prefix`:
+  // loads, once per generation, only the access tokens whose key names
+  // every scope the lookup requires (ScopesSatisfy), the sole records that
+  // can match it, so a cold lookup decodes one or two tokens, not the whole
+  // partition. Falls back to Need(prefix) when the lookup requires no
+  // scope. No-op without a source or once the prefix is loaded.
+  void NeedAccessTokens(std::string_view prefix,
+                        const std::vector<std::string>& scopes) const;
   void Put(std::string key, Record record);
   void Erase(std::string_view key);
   void Remember(const std::string& key);
@@ -234,6 +246,9 @@ class CacheState {
   mutable std::set<std::string, std::less<>> loaded_;
   mutable bool loaded_all_ = false;
   mutable bool loaded_accounts_ = false;
+  // Lookups NeedAccessTokens loaded for: prefix, NUL, the required scopes
+  // as the key spells them, sorted, space-separated.
+  mutable std::set<std::string, std::less<>> loaded_lookups_;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;
 

@@ -17,6 +17,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "backends/lmdb/lmdb_env.h"
 #include "cache-core/record_key.h"
@@ -301,17 +302,39 @@ class CountingStore final : public RecordStore {
   long* values_;
 };
 
-TEST_CASE("A silent hit on LMDB reads only its partition, and nothing when "
-          "the store is unchanged",
+// Counts the values a codec decodes, to show what a lookup decodes.
+class CountingCodec final : public RecordCodec {
+ public:
+  explicit CountingCodec(long* decodes)
+      : inner_(NewBinaryRecordCodec()), decodes_(decodes) {}
+  std::string_view Name() const override { return "counting"; }
+
+ protected:
+  Result<SecretBytes> DoEncode(const RecordEntity& entity) const override {
+    return inner_->Encode(entity);
+  }
+  Result<RecordEntity> DoDecode(std::string_view value) const override {
+    ++*decodes_;
+    return inner_->Decode(value);
+  }
+
+ private:
+  std::unique_ptr<const RecordCodec> inner_;
+  long* decodes_;
+};
+
+TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
+          "tokens that can match, and reads nothing when asked again",
           "[lmdb][partition]") {
   test::TempDir dir;
   long values = 0;
+  long decodes = 0;
   Result<std::unique_ptr<RecordStore>> inner =
       LmdbRecordStore::Open(dir / "env");
   REQUIRE_OK(inner);
-  Result<std::unique_ptr<Cache>> cache = Cache::Open(
-      std::make_unique<CountingStore>(std::move(*inner), &values),
-      NewBinaryRecordCodec());
+  Result<std::unique_ptr<Cache>> cache =
+      Cache::Open(std::make_unique<CountingStore>(std::move(*inner), &values),
+                  std::make_unique<CountingCodec>(&decodes));
   REQUIRE_OK(cache);
   CacheSnapshot snapshot;
   for (int user = 0; user < 2000; ++user) {
@@ -323,18 +346,31 @@ TEST_CASE("A silent hit on LMDB reads only its partition, and nothing when "
   REQUIRE_OK((*cache)->Import(snapshot));
 
   values = 0;
+  decodes = 0;
   Result<AccessTokenLookup> hit =
       (*cache)->FindAccessToken(Query("user1234.t", "mail.read"));
   REQUIRE_OK(hit);
   CHECK(hit->state == LookupState::kValid);
-  // The three tokens of user1234's (client, realm) prefix, of 6000.
+  // The keys of the three tokens of user1234's (client, realm) prefix, of
+  // 6000, and the one token whose key names mail.read.
   CHECK(values == 3);
+  CHECK(decodes == 1);
 
   values = 0;
-  hit = (*cache)->FindAccessToken(Query("user1234.t", "files.read"));
+  decodes = 0;
+  hit = (*cache)->FindAccessToken(Query("user1234.t", "MAIL.Read"));
   REQUIRE_OK(hit);
   CHECK(hit->state == LookupState::kValid);
   CHECK(values == 0);
+  CHECK(decodes == 0);
+
+  values = 0;
+  decodes = 0;
+  hit = (*cache)->FindAccessToken(Query("user1234.t", "files.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  CHECK(values == 3);
+  CHECK(decodes == 1);
 
   // A write elsewhere changes the generation: the partition is read again,
   // and only it.
@@ -342,9 +378,69 @@ TEST_CASE("A silent hit on LMDB reads only its partition, and nothing when "
   other.access_tokens.push_back(Token("user7.t", "user.read", "t"));
   REQUIRE_OK((*cache)->Import(other));
   values = 0;
+  decodes = 0;
   hit = (*cache)->FindAccessToken(Query("user1234.t", "user.read"));
   REQUIRE_OK(hit);
   CHECK(values == 3);
+  CHECK(decodes == 1);
+}
+
+TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
+          "partition does",
+          "[lmdb][partition]") {
+  test::TempDir dir;
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  CacheSnapshot snapshot;
+  // Tokens with overlapping scope sets (a writer that skipped the
+  // intersecting-scope cleanup), an OIDC-only token, and a scope that
+  // needs escaping in the key.
+  AccessToken older = Token("u.t", "mail.read user.read", "older");
+  older.cached_at -= 100;
+  snapshot.access_tokens.push_back(older);
+  snapshot.access_tokens.push_back(
+      Token("u.t", "Mail.Read Files.Read", "newer"));
+  snapshot.access_tokens.push_back(Token("u.t", "openid profile", "oidc"));
+  snapshot.access_tokens.push_back(
+      Token("u.t", "api://x/a|b=c%d", "escaped"));
+  REQUIRE_OK(cache->Import(snapshot));
+
+  struct Case {
+    std::vector<std::string> scopes;
+    LookupState state;
+    std::size_t matches;
+    const char* secret;
+  };
+  const std::vector<Case> cases = {
+      {{"mail.read"}, LookupState::kValid, 2, "newer"},
+      {{"MAIL.READ", "openid", "offline_access"}, LookupState::kValid, 2,
+       "newer"},
+      {{"user.read", "mail.read"}, LookupState::kValid, 1, "older"},
+      {{"openid"}, LookupState::kValid, 1, "oidc"},
+      {{"offline_access", "profile"}, LookupState::kValid, 1, "oidc"},
+      {{"api://x/a|b=c%d"}, LookupState::kValid, 1, "escaped"},
+      {{"api://x/a"}, LookupState::kNotFound, 0, nullptr},
+      {{"mail"}, LookupState::kNotFound, 0, nullptr},
+  };
+  // Each on a fresh handle (cold partition) and again on a warm one: both
+  // must agree with what an in-memory cache holding the same tokens says.
+  std::unique_ptr<Cache> memory = Cache::NewInMemory();
+  REQUIRE_OK(memory->Import(snapshot));
+  std::unique_ptr<Cache> warm = OpenLmdbCache(dir / "env");
+  for (const Case& c : cases) {
+    AccessTokenQuery q = Query("u.t", "");
+    q.scopes = c.scopes;
+    std::unique_ptr<Cache> cold = OpenLmdbCache(dir / "env");
+    for (Cache* handle : {cold.get(), warm.get(), memory.get()}) {
+      Result<AccessTokenLookup> got = handle->FindAccessToken(q);
+      REQUIRE_OK(got);
+      CHECK(got->state == c.state);
+      CHECK(got->match_count == c.matches);
+      if (c.secret != nullptr) {
+        REQUIRE(got->token.has_value());
+        CHECK(got->token->secret.view() == c.secret);
+      }
+    }
+  }
 }
 
 TEST_CASE("Records with keys longer than LMDB's key limit round trip",
