@@ -216,6 +216,8 @@ Result<std::shared_ptr<LmdbEnv>> LmdbEnv::Acquire(
   rc = mdb_reader_check(env->env_, &dead);
   if (rc != 0) return LmdbError(rc, "checking for stale readers", path);
   env->stale_readers_cleared_ = dead;
+  // Beside LMDB's own files; LMDB ignores files it does not know.
+  env->writer_queue_ = WriterQueue::Open(path / "writers.queue");
   env->max_key_size_ = static_cast<std::size_t>(
       mdb_env_get_maxkeysize(env->env_));
 

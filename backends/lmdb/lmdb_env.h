@@ -29,6 +29,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "backends/lmdb/writer_queue.h"
 #include "tokencache/backends/lmdb.h"
 #include "tokencache/status.h"
 
@@ -54,6 +55,10 @@ class LmdbEnv {
   // Stale reader slots mdb_reader_check() freed when this env was opened.
   int stale_readers_cleared() const { return stale_readers_cleared_; }
 
+  // Orders the write transactions of every process on this env
+  // (writer_queue.h); nullptr when its file could not be set up.
+  WriterQueue* writer_queue() const { return writer_queue_.get(); }
+
   // Shared by every transaction; exclusive while the map size changes.
   std::shared_mutex& gate() { return gate_; }
 
@@ -78,6 +83,7 @@ class LmdbEnv {
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   std::shared_mutex gate_;
+  std::unique_ptr<WriterQueue> writer_queue_;
 };
 
 // Maps an LMDB or errno code to a Status naming `what` and the env path.

@@ -27,6 +27,7 @@ namespace {
 
 using internal::LmdbEnv;
 using internal::LmdbError;
+using internal::WriterQueue;
 
 constexpr char kDirectTag = 0x00;
 constexpr char kLongTag = 0x01;
@@ -68,17 +69,26 @@ class LmdbTransaction final : public RecordTransaction {
  public:
   static Result<std::unique_ptr<RecordTransaction>> Begin(
       std::shared_ptr<LmdbEnv> env, bool writable) {
+    // Wait for this writer's turn before LMDB's (unfair) writer mutex.
+    WriterQueue::Turn turn;
+    if (writable && env->writer_queue() != nullptr) {
+      turn = env->writer_queue()->Enter();
+    }
     std::shared_lock<std::shared_mutex> gate;
     MDB_txn* txn = nullptr;
     if (Status s = OpenTxn(*env, writable, &gate, &txn); !s.ok()) return s;
     // A write transaction reads the state its id follows.
     const std::uint64_t id = mdb_txn_id(txn);
     const std::uint64_t generation = writable ? id - 1 : id;
-    return std::unique_ptr<RecordTransaction>(new LmdbTransaction(
-        std::move(env), std::move(gate), txn, writable, generation));
+    return std::unique_ptr<RecordTransaction>(
+        new LmdbTransaction(std::move(env), std::move(gate), txn, writable,
+                            generation, std::move(turn)));
   }
 
-  ~LmdbTransaction() override { Abort(); }
+  ~LmdbTransaction() override {
+    Abort();
+    turn_.Leave();
+  }
 
  protected:
   std::string_view StoreName() const override { return "lmdb"; }
@@ -142,6 +152,13 @@ class LmdbTransaction final : public RecordTransaction {
   }
 
   Result<std::uint64_t> DoCommit(std::uint64_t expected) override {
+    Result<std::uint64_t> result = CommitOrAbort(expected);
+    turn_.Leave();
+    return result;
+  }
+
+ private:
+  Result<std::uint64_t> CommitOrAbort(std::uint64_t expected) {
     if (expected != generation()) {
       Abort();
       return Status(Code::kConflict,
@@ -168,14 +185,15 @@ class LmdbTransaction final : public RecordTransaction {
     }
   }
 
- private:
   LmdbTransaction(std::shared_ptr<LmdbEnv> env,
                   std::shared_lock<std::shared_mutex> gate, MDB_txn* txn,
-                  bool writable, std::uint64_t generation)
+                  bool writable, std::uint64_t generation,
+                  WriterQueue::Turn turn)
       : RecordTransaction(writable, generation),
         env_(std::move(env)),
         gate_(std::move(gate)),
-        txn_(txn) {}
+        txn_(txn),
+        turn_(std::move(turn)) {}
 
   // Keys up to this length are stored as they are.
   std::size_t DirectLimit() const {
@@ -298,6 +316,9 @@ class LmdbTransaction final : public RecordTransaction {
   // Writes so far, replayed after the map grows.
   std::vector<std::pair<std::string, std::optional<SecretBytes>>> ops_;
   bool dirty_ = false;
+  // This writer's place in the env's queue, left when the transaction
+  // ends.
+  WriterQueue::Turn turn_;
 };
 
 class LmdbStore final : public RecordStore {
