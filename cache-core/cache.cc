@@ -47,8 +47,8 @@ class StoreSource final : public internal::RecordSource {
     std::vector<std::pair<std::string, internal::Entity>> found;
     ExtraFields found_sections;
     Status inner;
-    Status scanned = txn_->Scan(prefix, [&](std::string_view key,
-                                            std::string_view value) {
+    const RecordScanFn take = [&](std::string_view key,
+                                  std::string_view value) {
       if (key.substr(0, internal::kSectionKeyPrefix.size()) ==
           internal::kSectionKeyPrefix) {
         if (filter != Filter::kAll || accept) return true;
@@ -62,7 +62,6 @@ class StoreSource final : public internal::RecordSource {
       }
       const std::string_view kind = internal::RecordKindOf(key);
       if (filter == Filter::kAccounts && kind != "ac") return true;
-      if (accept && !accept(key)) return true;
       Result<RecordEntity> decoded = codec_->Decode(value);
       if (!decoded.ok()) {
         inner = decoded.status().WithContext(
@@ -83,7 +82,9 @@ class StoreSource final : public internal::RecordSource {
       }
       found.emplace_back(std::string(key), std::move(entity));
       return true;
-    });
+    };
+    Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
+                            : txn_->Scan(prefix, take);
     if (!scanned.ok()) return scanned;
     if (!inner.ok()) return inner;
     for (auto& record : found) records->push_back(std::move(record));

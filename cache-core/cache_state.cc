@@ -201,6 +201,7 @@ const Record* CacheState::Peek(std::string_view key) const {
 
 bool CacheState::Covered(std::string_view prefix) const {
   if (loaded_all_) return true;
+  if (loaded_.empty()) return false;
   if (loaded_.find(prefix) != loaded_.end()) return true;
   // A loaded prefix that ends at a component boundary covers everything
   // below it; the core only asks for such prefixes and whole keys.

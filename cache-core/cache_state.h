@@ -38,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -248,7 +249,7 @@ class CacheState {
   mutable bool loaded_accounts_ = false;
   // Lookups NeedAccessTokens loaded for: prefix, NUL, the required scopes
   // as the key spells them, sorted, space-separated.
-  mutable std::set<std::string, std::less<>> loaded_lookups_;
+  mutable std::unordered_set<std::string> loaded_lookups_;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;
 

@@ -57,6 +57,21 @@ Status RecordTransaction::Scan(std::string_view prefix,
   return Guard<Status>(StoreName(), [&] { return DoScan(prefix, fn); });
 }
 
+Status RecordTransaction::ScanMatching(std::string_view prefix,
+                                       const RecordKeyFilter& accept,
+                                       const RecordScanFn& fn) {
+  return Guard<Status>(StoreName(),
+                       [&] { return DoScanMatching(prefix, accept, fn); });
+}
+
+Status RecordTransaction::DoScanMatching(std::string_view prefix,
+                                         const RecordKeyFilter& accept,
+                                         const RecordScanFn& fn) {
+  return DoScan(prefix, [&](std::string_view key, std::string_view value) {
+    return !accept(key) || fn(key, value);
+  });
+}
+
 Status RecordTransaction::Put(std::string_view key, std::string_view value) {
   if (!writable_ || committed_) {
     return Tag(StoreName(),

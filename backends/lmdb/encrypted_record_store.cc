@@ -39,9 +39,18 @@ class EncryptedTransaction final : public RecordTransaction {
   }
 
   Status DoScan(std::string_view prefix, const RecordScanFn& fn) override {
+    return DoScanMatching(prefix, RecordKeyFilter(), fn);
+  }
+
+  // Opens only the records `accept` takes: a lookup in a partition of many
+  // tokens decrypts the one or two that can match.
+  Status DoScanMatching(std::string_view prefix,
+                        const RecordKeyFilter& accept,
+                        const RecordScanFn& fn) override {
     Status failure;
     Status s = inner_->Scan(prefix, [&](std::string_view key,
                                         std::string_view sealed) {
+      if (accept && !accept(key)) return true;
       Result<SecretBytes> plain =
           cipher_->Open(sealed, RecordContext(*cache_id_, key));
       if (!plain.ok()) {

@@ -430,6 +430,21 @@ void CheckRecordPrimitives(Checker& c, RecordStore& store,
       return ++calls < 2;
     }), "Scan stopped early");
     c.Expect(calls == 2, "a scan went on after its callback said stop");
+    std::vector<std::string> matching;
+    values_match = true;
+    c.ExpectOk((*r)->ScanMatching(
+                   "p|",
+                   [](std::string_view k) { return k.back() != 'b'; },
+                   [&](std::string_view k, std::string_view v) {
+                     matching.emplace_back(k);
+                     values_match = values_match && k == v;
+                     return true;
+                   }),
+               "ScanMatching");
+    c.Expect(matching == std::vector<std::string>{"p|a", "p|a|10", "p|a|2"},
+             "ScanMatching did not return exactly the accepted keys in "
+             "order");
+    c.Expect(values_match, "ScanMatching paired a key with another value");
   }
 
   c.Begin("erase removes, erasing a missing key is fine");

@@ -47,6 +47,8 @@ namespace tokencache {
 // plain strings. Return false to stop the scan.
 using RecordScanFn =
     std::function<bool(std::string_view key, std::string_view value)>;
+// Decides from a record's key alone whether a scan wants the record.
+using RecordKeyFilter = std::function<bool(std::string_view key)>;
 
 // One transaction on a RecordStore; destroying it without Commit() discards
 // its writes (and ends the snapshot of a read transaction).
@@ -75,6 +77,13 @@ class TOKENCACHE_EXPORT RecordTransaction {
   // `fn` stay passed.
   Status Scan(std::string_view prefix, const RecordScanFn& fn);
 
+  // Like Scan(), but calls `fn` only for the records whose key `accept`
+  // returns true for. A store may skip reading, decrypting or copying the
+  // values of the others (the encrypted store does): lookups use it to
+  // open only the records whose key can match.
+  Status ScanMatching(std::string_view prefix, const RecordKeyFilter& accept,
+                      const RecordScanFn& fn);
+
   // Stores `value` under `key`, replacing what was there. Visible to others
   // only after Commit(). Returns kInvalidArgument on a read transaction or
   // for an empty key, kResourceExhausted when the store is full.
@@ -102,6 +111,11 @@ class TOKENCACHE_EXPORT RecordTransaction {
   virtual std::string_view StoreName() const = 0;
   virtual Result<std::optional<SecretBytes>> DoGet(std::string_view key) = 0;
   virtual Status DoScan(std::string_view prefix, const RecordScanFn& fn) = 0;
+  // The default runs DoScan() and skips what `accept` rejects; override it
+  // when rejecting a record by its key saves work.
+  virtual Status DoScanMatching(std::string_view prefix,
+                                const RecordKeyFilter& accept,
+                                const RecordScanFn& fn);
   virtual Status DoPut(std::string_view key, std::string_view value) = 0;
   virtual Status DoErase(std::string_view key) = 0;
   // `expected` is already resolved (never "default").
