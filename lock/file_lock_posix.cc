@@ -24,6 +24,7 @@
 
 #include "lock/lock_layout.h"
 #include "lock/lock_table.h"
+#include "lock/writer_queue.h"
 #include "tokencache/file_lock.h"
 
 #if defined(__linux__)
@@ -170,6 +171,16 @@ class SharedState {
   const FileLockOptions& options() const { return options_; }
   LockTableEntry& table() { return *table_; }
 
+  // The queue that orders whole-file exclusive holders (writer_queue.h),
+  // in the first page of the lock file itself; nullptr when it cannot be
+  // mapped (then the lock works unordered, as before).
+  internal::WriterQueue* queue() {
+    std::call_once(queue_once_, [this] {
+      queue_ = internal::WriterQueue::Open(path_);
+    });
+    return queue_.get();
+  }
+
   // A descriptor with no lock on it: each acquisition gets its own open
   // file description, so OFD locks of different acquisitions never merge.
   Result<int> TakeFd() {
@@ -201,13 +212,20 @@ class SharedState {
   const std::shared_ptr<LockTableEntry> table_;
   std::mutex mu_;
   std::vector<int> idle_fds_;  // Guarded by mu_.
+  std::once_flag queue_once_;
+  std::unique_ptr<internal::WriterQueue> queue_;
 };
 
 class FileLockHandle : public LockHandle {
  public:
   FileLockHandle(std::shared_ptr<SharedState> state, int fd,
-                 std::uint64_t slot, LockMode mode)
-      : state_(std::move(state)), fd_(fd), slot_(slot), mode_(mode) {}
+                 std::uint64_t slot, LockMode mode,
+                 std::optional<internal::WriterQueue::Turn> turn)
+      : state_(std::move(state)),
+        fd_(fd),
+        slot_(slot),
+        mode_(mode),
+        turn_(std::move(turn)) {}
 
   ~FileLockHandle() override {
 #if defined(TOKENCACHE_HAVE_OFD_LOCKS)
@@ -221,6 +239,8 @@ class FileLockHandle : public LockHandle {
     } else {
       close(fd_);  // Closing the only descriptor releases the lock too.
     }
+    // After the kernel lock: the next in line finds it free.
+    if (turn_.has_value()) turn_->Leave();
     state_->table().Release(slot_, mode_);
   }
 
@@ -235,6 +255,7 @@ class FileLockHandle : public LockHandle {
   int fd_;
   std::uint64_t slot_;
   LockMode mode_;
+  std::optional<internal::WriterQueue::Turn> turn_;
 #if defined(TOKENCACHE_HAVE_OFD_LOCKS)
   std::optional<internal::MsalLockfileOwnership> msal_;
 #endif
@@ -269,6 +290,16 @@ class PosixFileLock : public Lock {
                         "' (held by another thread of this process)");
     }
     // From here on every failure must give the table hold back.
+    // Whole-file writers (a cache update) line up first: the kernel lock
+    // below is polled, which lets a writer that just let go take it again
+    // ahead of one that has waited long (writer_queue.h).
+    // Without a turn (a try, or the deadline passed in the queue) the
+    // kernel lock is still tried: the queue orders, it never refuses.
+    std::optional<internal::WriterQueue::Turn> turn;
+    if (slot == kWholeSlot && mode == LockMode::kExclusive &&
+        state_->queue() != nullptr) {
+      turn = state_->queue()->Enter(deadline);
+    }
     Result<int> fd = state_->TakeFd();
     if (!fd.ok()) {
       state_->table().Release(slot, mode);
@@ -302,8 +333,8 @@ class PosixFileLock : public Lock {
                       "timed out waiting for lock '" + path + "'");
       }
     }
-    auto handle =
-        std::make_unique<FileLockHandle>(state_, *fd, slot, mode);
+    auto handle = std::make_unique<FileLockHandle>(state_, *fd, slot, mode,
+                                                   std::move(turn));
 #if defined(TOKENCACHE_HAVE_OFD_LOCKS)
     if (state_->options().msal_lockfile_interop) {
       const std::string msal_path = state_->options().msal_lockfile.string();

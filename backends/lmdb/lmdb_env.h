@@ -29,7 +29,7 @@
 #include <shared_mutex>
 #include <string>
 
-#include "backends/lmdb/writer_queue.h"
+#include "lock/writer_queue.h"
 #include "tokencache/backends/lmdb.h"
 #include "tokencache/status.h"
 
@@ -56,7 +56,7 @@ class LmdbEnv {
   int stale_readers_cleared() const { return stale_readers_cleared_; }
 
   // Orders the write transactions of every process on this env
-  // (writer_queue.h); nullptr when its file could not be set up.
+  // (lock/writer_queue.h); nullptr when its file could not be set up.
   WriterQueue* writer_queue() const { return writer_queue_.get(); }
 
   // Shared by every transaction; exclusive while the map size changes.

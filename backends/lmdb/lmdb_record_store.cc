@@ -72,7 +72,10 @@ class LmdbTransaction final : public RecordTransaction {
     // Wait for this writer's turn before LMDB's (unfair) writer mutex.
     WriterQueue::Turn turn;
     if (writable && env->writer_queue() != nullptr) {
-      turn = env->writer_queue()->Enter();
+      // No deadline: LMDB's own wait has none either.
+      if (std::optional<WriterQueue::Turn> t = env->writer_queue()->Enter()) {
+        turn = std::move(*t);
+      }
     }
     std::shared_lock<std::shared_mutex> gate;
     MDB_txn* txn = nullptr;

@@ -1,9 +1,9 @@
 // Copyright 2026 The tokencache Authors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// The LMDB writer queue (backends/lmdb/writer_queue.h): it orders writers
-// but must never wedge them, whatever happens to a turn's owner or to the
-// queue's file. Dead owners are real processes killed with SIGKILL.
+// The writer queue (lock/writer_queue.h) and LMDB's use of it: it orders
+// writers but must never wedge them, whatever happens to a turn's owner or
+// to the queue's file. Dead owners are real processes killed with SIGKILL.
 
 #include <catch2/catch.hpp>
 #include <signal.h>
@@ -15,11 +15,12 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "backends/lmdb/writer_queue.h"
+#include "lock/writer_queue.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tokencache/backends/lmdb.h"
@@ -43,7 +44,7 @@ pid_t ChildHoldingTurn(const std::filesystem::path& path) {
     close(ready[0]);
     std::unique_ptr<WriterQueue> queue = WriterQueue::Open(path);
     if (queue == nullptr) _exit(2);
-    WriterQueue::Turn turn = queue->Enter();
+    std::optional<WriterQueue::Turn> turn = queue->Enter();
     const char byte = 1;
     if (write(ready[1], &byte, 1) != 1) _exit(3);
     while (true) pause();
@@ -82,11 +83,12 @@ TEST_CASE("A writer queue turn passes from one holder to the next",
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < kTurns; ++i) {
-        WriterQueue::Turn turn = queue->Enter();
+        std::optional<WriterQueue::Turn> turn = queue->Enter();
+        if (!turn.has_value()) continue;
         if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
         std::this_thread::yield();
         inside.fetch_sub(1);
-        turn.Leave();
+        turn->Leave();
         done.fetch_add(1);
       }
     });
@@ -98,24 +100,68 @@ TEST_CASE("A writer queue turn passes from one holder to the next",
   CHECK(overlaps.load() == 0);
 }
 
-TEST_CASE("A writer queue skips the turn of a killed holder",
+TEST_CASE("A writer queue passes over the turn of a killed holder at once",
           "[lmdb][writer_queue][multiprocess]") {
   test::TempDir dir;
   const pid_t holder = ChildHoldingTurn(dir / "q");
-  Kill(holder);
+  Kill(holder);  // and reaped: its pid is gone
   std::unique_ptr<WriterQueue> queue = WriterQueue::Open(dir / "q");
   REQUIRE(queue != nullptr);
   const auto t0 = Clock::now();
-  WriterQueue::Turn turn = queue->Enter();
+  std::optional<WriterQueue::Turn> turn = queue->Enter();
   const auto waited = Clock::now() - t0;
-  // It waited for the dead turn (the queue does order writers) and then
-  // skipped it instead of waiting for ever.
+  REQUIRE(turn.has_value());
+  // Passed over because its process is gone, not after a stall.
+  CHECK(waited < WriterQueue::kStall);
+  turn->Leave();
+  std::optional<WriterQueue::Turn> next = queue->Enter();
+  CHECK(next.has_value());
+}
+
+TEST_CASE("A writer queue skips a live turn that stalls, after kStall",
+          "[lmdb][writer_queue][multiprocess]") {
+  test::TempDir dir;
+  // The holder is alive but stopped: only the stall rule can pass it.
+  const pid_t holder = ChildHoldingTurn(dir / "q");
+  REQUIRE(kill(holder, SIGSTOP) == 0);
+  std::unique_ptr<WriterQueue> queue = WriterQueue::Open(dir / "q");
+  REQUIRE(queue != nullptr);
+  const auto t0 = Clock::now();
+  std::optional<WriterQueue::Turn> turn = queue->Enter();
+  const auto waited = Clock::now() - t0;
+  Kill(holder);
+  REQUIRE(turn.has_value());
   CHECK(waited >= WriterQueue::kStall);
   CHECK(waited < std::chrono::seconds(10));
-  turn.Leave();
-  // The skipped turn does not slow the next writer down.
-  WriterQueue::Turn next = queue->Enter();
-  next.Leave();
+}
+
+TEST_CASE("A writer that gives up waiting is not waited for",
+          "[lmdb][writer_queue]") {
+  test::TempDir dir;
+  std::unique_ptr<WriterQueue> queue = WriterQueue::Open(dir / "q");
+  REQUIRE(queue != nullptr);
+  std::optional<WriterQueue::Turn> first = queue->Enter();
+  REQUIRE(first.has_value());
+  // A deadline shorter than kStall: the live holder is not skipped, so
+  // the second writer times out, and its ticket is marked.
+  const auto t0 = Clock::now();
+  std::optional<WriterQueue::Turn> second =
+      queue->Enter(Clock::now() + std::chrono::milliseconds(5));
+  CHECK(!second.has_value());
+  CHECK(Clock::now() - t0 >= std::chrono::milliseconds(5));
+  // When the holder leaves, the turn passes over the forsaken ticket: the
+  // third writer goes at once instead of waiting out a stall.
+  std::atomic<bool> third_in{false};
+  std::thread third([&] {
+    std::optional<WriterQueue::Turn> t = queue->Enter();
+    third_in = t.has_value();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto released = Clock::now();
+  first->Leave();
+  third.join();
+  CHECK(third_in.load());
+  CHECK(Clock::now() - released < WriterQueue::kStall);
 }
 
 TEST_CASE("LMDB writes go on when the writer queue holds garbage or is "
