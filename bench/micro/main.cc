@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   tokencache::bench::RegisterLookupBenchmarks(quick);
   tokencache::bench::RegisterSerializerBenchmarks(quick);
   tokencache::bench::RegisterMemoryBenchmarks(quick);
+  tokencache::bench::RegisterDiskFloorBenchmarks(quick);
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -57,6 +57,7 @@ std::filesystem::path FixturesDir();
 void RegisterLookupBenchmarks(bool quick);
 void RegisterSerializerBenchmarks(bool quick);
 void RegisterMemoryBenchmarks(bool quick);
+void RegisterDiskFloorBenchmarks(bool quick);
 
 }  // namespace bench
 }  // namespace tokencache
