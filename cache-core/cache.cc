@@ -212,7 +212,7 @@ class Cache::Impl {
         }
         return s.WithContext("reading the cache store");
       }
-      fresh.Import(*snapshot);
+      fresh.Import(std::move(*snapshot));
       fresh_version = (*blob)->version;
     }
     state = std::move(fresh);

@@ -671,6 +671,19 @@ void CacheState::Import(const CacheSnapshot& snapshot) {
   for (const RefreshToken& e : snapshot.refresh_tokens) MergeIncoming(e);
   for (const IdToken& e : snapshot.id_tokens) MergeIncoming(e);
   for (const AppMetadata& e : snapshot.app_metadata) MergeIncoming(e);
+  ImportSections(snapshot);
+}
+
+void CacheState::Import(CacheSnapshot&& snapshot) {
+  for (Account& e : snapshot.accounts) MergeIncoming(std::move(e));
+  for (AccessToken& e : snapshot.access_tokens) MergeIncoming(std::move(e));
+  for (RefreshToken& e : snapshot.refresh_tokens) MergeIncoming(std::move(e));
+  for (IdToken& e : snapshot.id_tokens) MergeIncoming(std::move(e));
+  for (AppMetadata& e : snapshot.app_metadata) MergeIncoming(std::move(e));
+  ImportSections(snapshot);
+}
+
+void CacheState::ImportSections(const CacheSnapshot& snapshot) {
   if (snapshot.unknown_sections.empty()) return;
   Need(kSectionKeyPrefix);
   changed_ = true;

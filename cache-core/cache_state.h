@@ -153,6 +153,9 @@ class CacheState {
   // last_modification_time); the loser's unknown fields that the winner
   // lacks are kept. Unknown sections are merged by name, incoming wins.
   void Import(const CacheSnapshot& snapshot);
+  // The same, taking the entities instead of copying them: a reload does
+  // not copy (and wipe) every secret of the snapshot it just parsed.
+  void Import(CacheSnapshot&& snapshot);
 
   // Inserts `entity`, replacing any entity of the same identity and merging
   // in the replaced entity's unknown fields that `entity` lacks.
@@ -235,6 +238,8 @@ class CacheState {
   void Erase(std::string_view key);
   void Remember(const std::string& key);
   void MergeIncoming(Entity incoming);
+  // Merges the unknown top-level sections of `snapshot` (Import).
+  void ImportSections(const CacheSnapshot& snapshot);
 
   // Mutable because a partial state loads records inside const queries.
   mutable Map records_;
