@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "cache-core/internal/wiping_allocator.h"
 #include "tokencache/secret.h"
 
 namespace tokencache {
@@ -28,12 +29,12 @@ class WipedString {
   std::string s_;
 };
 
-bool ParseObject(const std::string& json, rapidjson::Document* doc) {
+bool ParseObject(const std::string& json, WipedDocument* doc) {
   doc->Parse(json.c_str(), json.size());
   return !doc->HasParseError() && doc->IsObject();
 }
 
-std::string StringMember(const rapidjson::Document& doc, const char* name) {
+std::string StringMember(const WipedDocument& doc, const char* name) {
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd() || !it->value.IsString()) return {};
   return std::string(it->value.GetString(), it->value.GetStringLength());
@@ -63,7 +64,7 @@ std::optional<ClientInfo> DecodeClientInfo(std::string_view client_info) {
   std::optional<std::string> json = DecodeBase64Url(client_info);
   if (!json.has_value()) return std::nullopt;
   WipedString text(std::move(*json));
-  rapidjson::Document doc;
+  WipedDocument doc;
   if (!ParseObject(text.get(), &doc)) return std::nullopt;
   ClientInfo info{StringMember(doc, "uid"), StringMember(doc, "utid")};
   if (info.uid.empty() || info.utid.empty()) return std::nullopt;
@@ -82,7 +83,7 @@ std::optional<IdTokenClaims> DecodeIdTokenClaims(std::string_view jwt) {
       DecodeBase64Url(jwt.substr(first + 1, second - first - 1));
   if (!json.has_value()) return std::nullopt;
   WipedString text(std::move(*json));
-  rapidjson::Document doc;
+  WipedDocument doc;
   if (!ParseObject(text.get(), &doc)) return std::nullopt;
   IdTokenClaims claims;
   claims.tid = StringMember(doc, "tid");

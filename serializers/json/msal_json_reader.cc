@@ -33,6 +33,7 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "cache-core/internal/wiping_allocator.h"
 #include "serializers/json/msal_json_buffer.h"
 #include "tokencache/secret.h"
 
@@ -264,7 +265,10 @@ class Capture {
     return std::string(buffer_.GetString(), buffer_.GetSize());
   }
 
-  rapidjson::Writer<rapidjson::StringBuffer>& writer() { return writer_; }
+  using Buffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>,
+                                                internal::WipingAllocator>;
+
+  rapidjson::Writer<Buffer>& writer() { return writer_; }
   int depth = 0;  // Nesting inside the captured value.
 
   // One scalar as JSON text, e.g. a malformed timestamp.
@@ -279,8 +283,9 @@ class Capture {
     SecureWipe(const_cast<char*>(buffer_.GetString()), buffer_.GetSize());
   }
 
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+  // Grows by reallocating: the wiping allocator wipes each outgrown block.
+  Buffer buffer_;
+  rapidjson::Writer<Buffer> writer_;
 };
 
 std::string SectionEntryText(std::string_view section, std::size_t entry) {
