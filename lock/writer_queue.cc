@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -35,6 +36,9 @@ namespace internal {
 //  - forsaken: t + 1 once ticket t gave up waiting.
 struct WriterQueue::Shared {
   static constexpr std::uint32_t kSlots = 64;
+  // kMagic once the page is set up; 0 on a fresh page. A page of another
+  // layout (or garbage) is not used.
+  std::atomic<std::uint32_t> magic;
   std::atomic<std::uint32_t> next_ticket;
   std::atomic<std::uint32_t> serving;
   std::atomic<std::uint32_t> bell[kSlots];
@@ -52,6 +56,8 @@ static_assert(std::atomic<std::uint32_t>::is_always_lock_free &&
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t),
               "futex waits on the atomic's own word");
 constexpr std::size_t kPageSize = 4096;
+// "TCQ" and the layout version (1).
+constexpr std::uint32_t kMagic = 0x54435101;
 
 // How long a waiter sleeps before it looks at the clock, the deadline and
 // the owner of the turn being served again.
@@ -72,7 +78,7 @@ void WaitFor(std::atomic<std::uint32_t>* word, std::uint32_t seen,
   (void)word;
   (void)seen;
   timespec sleep{0, static_cast<long>(std::min<std::int64_t>(
-                        pause.count(), 100 * 1000))};
+                        pause.count(), 1000 * 1000))};
   nanosleep(&sleep, nullptr);
 #endif
 }
@@ -94,7 +100,7 @@ bool Before(std::uint32_t a, std::uint32_t b) {
 }  // namespace
 
 std::unique_ptr<WriterQueue> WriterQueue::Open(
-    const std::filesystem::path& path) {
+    const std::filesystem::path& path, std::chrono::milliseconds stall) {
   static_assert(sizeof(Shared) <= kPageSize, "the counters fit one page");
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
                       0600);
@@ -107,8 +113,9 @@ std::unique_ptr<WriterQueue> WriterQueue::Open(
     close(fd);
     return nullptr;
   }
-  if (static_cast<std::size_t>(st.st_size) < kPageSize &&
-      ftruncate(fd, kPageSize) != 0) {
+  // Blocks allocated now, not at the first store into the mapping: a store
+  // into a hole on a full disk would raise SIGBUS.
+  if (posix_fallocate(fd, 0, kPageSize) != 0) {
     close(fd);
     return nullptr;
   }
@@ -118,8 +125,15 @@ std::unique_ptr<WriterQueue> WriterQueue::Open(
     close(fd);
     return nullptr;
   }
-  return std::unique_ptr<WriterQueue>(
-      new WriterQueue(fd, static_cast<Shared*>(mapped)));
+  auto* shared = static_cast<Shared*>(mapped);
+  std::uint32_t magic = 0;
+  if (!shared->magic.compare_exchange_strong(magic, kMagic) &&
+      magic != kMagic) {
+    munmap(mapped, kPageSize);
+    close(fd);
+    return nullptr;
+  }
+  return std::unique_ptr<WriterQueue>(new WriterQueue(fd, shared, stall));
 }
 
 WriterQueue::~WriterQueue() {
@@ -138,18 +152,24 @@ bool ProcessEnded(pid_t pid, bool look_for_zombie) {
 #if defined(__linux__)
   if (look_for_zombie) {
     char path[32];
-    std::snprintf(path, sizeof(path), "/proc/%d/stat", static_cast<int>(pid));
+    std::snprintf(path, sizeof(path), "/proc/%d/status",
+                  static_cast<int>(pid));
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
-    char buf[256];
+    char buf[2048];
     const ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0) return false;
     buf[n] = '\0';
-    // "pid (comm) S ...": the state follows the last ')'.
-    const char* close_paren = std::strrchr(buf, ')');
-    return close_paren != nullptr && close_paren[1] == ' ' &&
-           (close_paren[2] == 'Z' || close_paren[2] == 'X');
+    // The state is the main thread's: a process whose main thread exited
+    // shows "Z" while its other threads run. Only a zombie with no thread
+    // left but the main one has ended.
+    const char* state = std::strstr(buf, "\nState:\t");
+    const char* threads = std::strstr(buf, "\nThreads:\t");
+    if (state == nullptr || threads == nullptr) return false;
+    const char code = state[std::strlen("\nState:\t")];
+    return (code == 'Z' || code == 'X') &&
+           std::strtol(threads + std::strlen("\nThreads:\t"), nullptr, 10) <= 1;
   }
 #else
   (void)look_for_zombie;
@@ -160,10 +180,21 @@ bool ProcessEnded(pid_t pid, bool look_for_zombie) {
 }  // namespace
 
 bool WriterQueue::Forsaken(std::uint32_t ticket, bool thorough) const {
+  // A ticket not handed out yet has nobody to wait for, nor to skip.
+  if (!Before(ticket, shared_->next_ticket.load())) return false;
   const std::uint32_t slot = Shared::Slot(ticket);
   if (shared_->forsaken[slot].load() == ticket + 1) return true;
   const std::uint64_t owner = shared_->owner[slot].load();
-  if (static_cast<std::uint32_t>(owner >> 32) != ticket) return false;
+  const auto stamped = static_cast<std::uint32_t>(owner >> 32);
+  if (stamped != ticket) {
+    // A writer stamps its slot right after taking its ticket, so an older
+    // stamp on a turn that has stood still means the ticket's writer
+    // vanished in between (or the page was garbage): nobody will take
+    // this turn. (Right after a hand-off the stamp may just be on its way.)
+    // A newer stamp means the slot was reused; Enter() handles turns that
+    // far back.
+    return thorough && Before(stamped, ticket);
+  }
   return ProcessEnded(static_cast<pid_t>(owner & 0xffffffffu), thorough);
 }
 
@@ -186,13 +217,14 @@ std::optional<WriterQueue::Turn> WriterQueue::Enter(Deadline deadline) {
     // A ticket whose turn came, or one passed over while this writer
     // slept, goes: the lock underneath still excludes.
     if (!Before(serving, ticket)) break;
-    if (ticket - serving > Shared::kSlots) {
+    if (ticket - serving >= Shared::kSlots) {
       // The slots no longer tell anything about turns that far back (they
-      // were reused by later tickets): those writers gave up or died, or
-      // there are more waiters than slots. Bring the counter within reach.
+      // were reused by later tickets, this one's included): those writers
+      // gave up or died, or there are more waiters than slots. Bring the
+      // counter within reach.
       std::uint32_t expected = serving;
-      shared_->serving.compare_exchange_strong(expected,
-                                               ticket - Shared::kSlots);
+      shared_->serving.compare_exchange_strong(
+          expected, ticket - (Shared::kSlots - 1));
       continue;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -213,7 +245,7 @@ std::optional<WriterQueue::Turn> WriterQueue::Enter(Deadline deadline) {
       Release(serving);
       continue;
     }
-    if (now - seen_since >= kStall) {
+    if (now - seen_since >= stall_) {
       // The turn being served is stuck and its owner looks alive (or the
       // page holds garbage). Skip every turn up to this one; writers ahead
       // whose turns are skipped notice within kPoll and go too, for once

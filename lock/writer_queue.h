@@ -33,9 +33,17 @@
 //    is not the owner's regular 0600 file, or cannot be mapped, is not
 //    used, and the caller works without a queue.
 //
-// Linux waits with a futex on the shared page; other POSIX systems poll.
+// Limits: ordering is kept for up to 64 waiters at once (the slots of the
+// page); beyond that some turns are passed over. Pids are compared within
+// one pid namespace, and a page on a network file system is not coherent
+// between hosts: there the queue orders less, never excludes less.
 //
-// Thread-safe: each thread's turn has its own ticket.
+// Linux waits with a futex on the shared page; other POSIX systems poll
+// every millisecond.
+//
+// Thread-safe: each thread's turn has its own ticket. A Turn copied into a
+// child by fork() releases the parent's ticket if the child destroys it;
+// harmless, as the lock underneath still excludes.
 
 #ifndef TOKENCACHE_LOCK_WRITER_QUEUE_H_
 #define TOKENCACHE_LOCK_WRITER_QUEUE_H_
@@ -60,10 +68,15 @@ class WriterQueue {
   static constexpr std::chrono::milliseconds kStall{25};
 
   // Maps the first page of `path`, creating the file (0600, no symlinks)
-  // and growing it to a page if needed; the rest of the file is left
-  // alone, so it may be a lock file whose byte ranges are locked. Returns
-  // nullptr when that fails: the caller works without a queue.
-  static std::unique_ptr<WriterQueue> Open(const std::filesystem::path& path);
+  // and allocating a page if needed; the rest of the file is left alone,
+  // so it may be a lock file whose byte ranges are locked. The page starts
+  // with a magic and layout version. Returns nullptr when the file is not
+  // the owner's 0600 regular file, cannot be allocated or mapped, or holds
+  // another layout: the caller works without a queue. `stall` replaces
+  // kStall (tests).
+  static std::unique_ptr<WriterQueue> Open(
+      const std::filesystem::path& path,
+      std::chrono::milliseconds stall = kStall);
 
   WriterQueue(const WriterQueue&) = delete;
   WriterQueue& operator=(const WriterQueue&) = delete;
@@ -94,17 +107,20 @@ class WriterQueue {
 
  private:
   struct Shared;
-  WriterQueue(int fd, Shared* shared) : fd_(fd), shared_(shared) {}
+  WriterQueue(int fd, Shared* shared, std::chrono::milliseconds stall)
+      : fd_(fd), shared_(shared), stall_(stall) {}
   void Release(std::uint32_t ticket);
   // Wakes the writer holding `ticket` (and any sharing its bell).
   void Ring(std::uint32_t ticket);
   // Whether the turn of `ticket` can be passed over at once: its writer
-  // gave up or its process ended (`thorough`: also a zombie, which costs a
-  // read of /proc).
+  // gave up or its process ended. `thorough` (for a turn that has stood
+  // still) also counts a zombie, which costs a read of /proc, and a ticket
+  // whose writer never stamped it.
   bool Forsaken(std::uint32_t ticket, bool thorough) const;
 
   int fd_;
   Shared* shared_;
+  std::chrono::milliseconds stall_;
 };
 
 }  // namespace internal

@@ -19,6 +19,13 @@
 // exclusive lock conflicts). Two different keys may share a byte; that
 // only costs parallelism, never exclusion.
 //
+// Contents of the lock file (POSIX): its first 4 KiB hold a queue that
+// orders whole exclusive acquisitions first come, first served across
+// processes and threads (a magic word, ticket counters and the pids of the
+// waiters; no cache data). The queue only orders, it never excludes: a try
+// (a deadline already passed) skips it, a writer whose deadline passes in
+// it still tries the lock, and a dead or stuck turn is passed over.
+//
 // Start with NewFileLock(). Thread safety: a Lock may be used from many
 // threads at once; a LockHandle belongs to one thread until destroyed.
 

@@ -62,7 +62,10 @@ class TOKENCACHE_EXPORT LmdbRecordStore {
   LmdbRecordStore() = delete;
 
   // Opens the record store in directory `dir` (absolute), creating the
-  // environment (data.mdb and lock.mdb, mode 0600) when missing.
+  // environment (data.mdb and lock.mdb, mode 0600) when missing, and
+  // writers.queue (0600, 4 KiB), which serves the write transactions of
+  // all processes first come, first served (LMDB's writer mutex alone
+  // starves some writers); without it the store works, unordered.
   //
   // Errors: kInvalidArgument for a relative path; kNotSupported on a
   // network file system (NFS, SMB, CIFS, SMB2, FUSE), checked before
