@@ -19,9 +19,9 @@ namespace tokencache {
 namespace {
 
 // A partial state (record stores) keeps what it decoded while the store's
-// generation is unchanged; past this many records it starts afresh, so a
-// service touching every partition does not end up holding the whole
-// store twice (read and write states).
+// generation is unchanged; past this many records (and remembered loads)
+// it starts afresh, so a service touching every partition does not end up
+// holding the whole store twice (read and write states).
 constexpr std::size_t kMaxCachedRecords = 20000;
 
 internal::Entity ToEntity(RecordEntity entity) {
@@ -236,7 +236,7 @@ class Cache::Impl {
     if (!txn.ok()) return txn.status();
     const std::uint64_t generation = (*txn)->generation();
     if (read_generation != generation ||
-        read_state.size() > kMaxCachedRecords) {
+        read_state.partial_footprint() > kMaxCachedRecords) {
       read_state.ResetPartial();
       read_generation = generation;
     }
@@ -286,7 +286,7 @@ class Cache::Impl {
       if (!txn.ok()) return txn.status();
       const std::uint64_t generation = (*txn)->generation();
       if (write_generation != generation ||
-          write_state.size() > kMaxCachedRecords) {
+          write_state.partial_footprint() > kMaxCachedRecords) {
         write_state.ResetPartial();
         write_generation = generation;
       }

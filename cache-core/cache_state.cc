@@ -255,31 +255,37 @@ void CacheState::NeedAccessTokens(
   // The scopes ScopesSatisfy requires of a token: the resource scopes, or
   // when there are none the OIDC scopes but offline_access. They are
   // spelled as in the key's scope set (lower-cased, escaped), which lists
-  // the token's normalized scopes separated by spaces.
+  // the token's normalized scopes separated by spaces. Built in per-thread
+  // buffers: a warm lookup finds its memo without allocating.
   const bool any_resource =
       std::any_of(scopes.begin(), scopes.end(),
                   [](const std::string& s) { return !IsOidcScope(s); });
-  std::vector<std::string> required;
+  thread_local std::vector<std::string> spelled;
+  std::size_t count = 0;
   for (const std::string& scope : scopes) {
     if (any_resource ? IsOidcScope(scope)
                      : EqualsIgnoreCase(scope, "offline_access")) {
       continue;
     }
-    std::string spelled;
-    AppendKeyComponent(&spelled, ToLower(scope), /*lower=*/false);
-    required.push_back(std::move(spelled));
+    if (count == spelled.size()) spelled.emplace_back();
+    std::string& out = spelled[count++];
+    out.clear();
+    AppendKeyComponent(&out, scope, /*lower=*/true);
   }
-  if (required.empty()) {
+  if (count == 0) {
     Need(prefix);
     return;
   }
-  std::sort(required.begin(), required.end());
-  required.erase(std::unique(required.begin(), required.end()),
-                 required.end());
-  std::string lookup(prefix);
+  const auto first = spelled.begin();
+  std::sort(first, first + static_cast<std::ptrdiff_t>(count));
+  const auto required_end =
+      std::unique(first, first + static_cast<std::ptrdiff_t>(count));
+  const std::vector<std::string>::const_iterator required_begin = first;
+  thread_local std::string lookup;
+  lookup.assign(prefix);
   lookup.push_back('\0');
-  for (const std::string& scope : required) {
-    lookup += scope;
+  for (auto it = required_begin; it != required_end; ++it) {
+    lookup += *it;
     lookup.push_back(' ');
   }
   if (loaded_lookups_.find(lookup) != loaded_lookups_.end()) return;
@@ -290,7 +296,8 @@ void CacheState::NeedAccessTokens(
     const std::size_t bar = key.rfind('|');
     if (bar == std::string_view::npos) return false;
     const std::string_view set = key.substr(bar + 1);
-    for (const std::string& scope : required) {
+    for (auto it = required_begin; it != required_end; ++it) {
+      const std::string& scope = *it;
       bool present = false;
       for (std::size_t pos = 0; pos <= set.size();) {
         std::size_t end = set.find(' ', pos);
@@ -318,7 +325,7 @@ void CacheState::NeedAccessTokens(
     if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
     Insert(std::move(key), MakeRecord(std::move(entity)));
   }
-  loaded_lookups_.insert(std::move(lookup));
+  loaded_lookups_.insert(lookup);
 }
 
 void CacheState::ResetPartial() {

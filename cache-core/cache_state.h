@@ -117,6 +117,12 @@ class CacheState {
                             std::string_view environment) const;
   CacheSnapshot Export() const;
   std::size_t size() const { return records_.size(); }
+  // Records plus what a partial state remembers having loaded: the bound
+  // its owner resets it by (a run of misses loads no record but adds
+  // remembered lookups).
+  std::size_t partial_footprint() const {
+    return records_.size() + loaded_.size() + loaded_lookups_.size();
+  }
 
   // Calls `fn` for every record whose key starts with `prefix`, in key
   // order, until it returns false.

@@ -68,7 +68,7 @@ Status RecordTransaction::DoScanMatching(std::string_view prefix,
                                          const RecordKeyFilter& accept,
                                          const RecordScanFn& fn) {
   return DoScan(prefix, [&](std::string_view key, std::string_view value) {
-    return !accept(key) || fn(key, value);
+    return (accept && !accept(key)) || fn(key, value);
   });
 }
 

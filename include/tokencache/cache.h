@@ -150,7 +150,9 @@ class TOKENCACHE_EXPORT Cache {
   // Returns kInvalidArgument when `store` or `codec` is null, or the
   // store's error. Later calls return kCorrupted when a record they need
   // does not decode or is stored under a key that is not its own; other
-  // records stay usable.
+  // records stay usable. (A silent lookup needs only the access tokens
+  // whose key names every scope it asks for; `tokencache verify` reads
+  // every record.)
   static Result<std::unique_ptr<Cache>> Open(
       std::unique_ptr<RecordStore> store,
       std::unique_ptr<const RecordCodec> codec, CacheOptions options = {});

@@ -78,9 +78,12 @@ class TOKENCACHE_EXPORT RecordTransaction {
   Status Scan(std::string_view prefix, const RecordScanFn& fn);
 
   // Like Scan(), but calls `fn` only for the records whose key `accept`
-  // returns true for. A store may skip reading, decrypting or copying the
-  // values of the others (the encrypted store does): lookups use it to
-  // open only the records whose key can match.
+  // returns true for (every record when `accept` is empty). A store may
+  // skip reading, decrypting or copying the values of the others (the
+  // encrypted store does): lookups use it to open only the records whose
+  // key can match. So a record that is corrupt, undecryptable or of a newer
+  // format is reported by the scans that take it, not by those that skip
+  // it. Errors as Scan().
   Status ScanMatching(std::string_view prefix, const RecordKeyFilter& accept,
                       const RecordScanFn& fn);
 
@@ -111,15 +114,17 @@ class TOKENCACHE_EXPORT RecordTransaction {
   virtual std::string_view StoreName() const = 0;
   virtual Result<std::optional<SecretBytes>> DoGet(std::string_view key) = 0;
   virtual Status DoScan(std::string_view prefix, const RecordScanFn& fn) = 0;
-  // The default runs DoScan() and skips what `accept` rejects; override it
-  // when rejecting a record by its key saves work.
-  virtual Status DoScanMatching(std::string_view prefix,
-                                const RecordKeyFilter& accept,
-                                const RecordScanFn& fn);
   virtual Status DoPut(std::string_view key, std::string_view value) = 0;
   virtual Status DoErase(std::string_view key) = 0;
   // `expected` is already resolved (never "default").
   virtual Result<std::uint64_t> DoCommit(std::uint64_t expected) = 0;
+  // The default runs DoScan() and skips what `accept` rejects (an empty
+  // `accept` takes everything); override it when rejecting a record by its
+  // key saves work. A decorator that wraps another store should forward it
+  // too, or the inner store's savings are lost.
+  virtual Status DoScanMatching(std::string_view prefix,
+                                const RecordKeyFilter& accept,
+                                const RecordScanFn& fn);
 
  private:
   bool writable_;

@@ -385,6 +385,50 @@ TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
   CHECK(decodes == 1);
 }
 
+TEST_CASE("A corrupt token fails the lookups that need it, not the others",
+          "[lmdb][partition][corrupt]") {
+  test::TempDir dir;
+  {
+    std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+    CacheSnapshot snapshot;
+    snapshot.access_tokens.push_back(Token("u.t", "mail.read", "mail"));
+    snapshot.access_tokens.push_back(Token("u.t", "files.read", "files"));
+    REQUIRE_OK(cache->Import(snapshot));
+  }
+  // Overwrite the files.read token's value with bytes no codec reads.
+  {
+    Result<std::unique_ptr<RecordStore>> store =
+        LmdbRecordStore::Open(dir / "env");
+    REQUIRE_OK(store);
+    Result<std::unique_ptr<RecordTransaction>> txn = (*store)->BeginWrite();
+    REQUIRE_OK(txn);
+    std::string files_key;
+    REQUIRE_OK((*txn)->Scan("", [&](std::string_view k, std::string_view) {
+      if (k.find("|at|") != std::string_view::npos &&
+          k.substr(k.size() - 10) == "files.read") {
+        files_key = std::string(k);
+      }
+      return true;
+    }));
+    REQUIRE_FALSE(files_key.empty());
+    REQUIRE_OK((*txn)->Put(files_key, "\xff not a record"));
+    REQUIRE_OK((*txn)->Commit());
+  }
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  Result<AccessTokenLookup> mail =
+      cache->FindAccessToken(Query("u.t", "mail.read"));
+  REQUIRE_OK(mail);
+  CHECK(mail->state == LookupState::kValid);
+  Result<AccessTokenLookup> files =
+      cache->FindAccessToken(Query("u.t", "files.read"));
+  REQUIRE_FALSE(files.ok());
+  CHECK(files.status().code() == Code::kCorrupted);
+  // Still usable for what is intact.
+  mail = cache->FindAccessToken(Query("u.t", "mail.read"));
+  REQUIRE_OK(mail);
+  CHECK(mail->state == LookupState::kValid);
+}
+
 TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
           "partition does",
           "[lmdb][partition]") {
