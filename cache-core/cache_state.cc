@@ -214,18 +214,15 @@ bool CacheState::Covered(std::string_view prefix) const {
   return false;
 }
 
-void CacheState::Need(std::string_view prefix,
-                      RecordSource::Filter filter) const {
-  if (source_ == nullptr) return;
-  const bool accounts = filter == RecordSource::Filter::kAccounts;
-  if (accounts ? (loaded_all_ || loaded_accounts_) : Covered(prefix)) return;
+bool CacheState::LoadFromSource(std::string_view prefix,
+                                RecordSource::Filter filter,
+                                const RecordSource::KeyFilter& accept,
+                                ExtraFields* sections) const {
   std::vector<std::pair<std::string, Entity>> found;
-  ExtraFields sections;
-  Status s = source_->Load(prefix, filter, RecordSource::KeyFilter(), &found,
-                           &sections);
+  Status s = source_->Load(prefix, filter, accept, &found, sections);
   if (!s.ok()) {
     if (source_status_.ok()) source_status_ = std::move(s);
-    return;
+    return false;
   }
   for (auto& [key, entity] : found) {
     // What is in memory is either the same stored record, loaded before,
@@ -233,6 +230,18 @@ void CacheState::Need(std::string_view prefix,
     // erased by this transaction is in touched_ too and stays erased.
     if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
     Insert(std::move(key), MakeRecord(std::move(entity)));
+  }
+  return true;
+}
+
+void CacheState::Need(std::string_view prefix,
+                      RecordSource::Filter filter) const {
+  if (source_ == nullptr) return;
+  const bool accounts = filter == RecordSource::Filter::kAccounts;
+  if (accounts ? (loaded_all_ || loaded_accounts_) : Covered(prefix)) return;
+  ExtraFields sections;
+  if (!LoadFromSource(prefix, filter, RecordSource::KeyFilter(), &sections)) {
+    return;
   }
   for (ExtraField& section : sections) {
     const bool known = std::any_of(
@@ -312,18 +321,9 @@ void CacheState::NeedAccessTokens(
     }
     return true;
   };
-  std::vector<std::pair<std::string, Entity>> found;
-  ExtraFields sections;
-  Status s = source_->Load(prefix, RecordSource::Filter::kAll, accept, &found,
-                           &sections);
-  if (!s.ok()) {
-    if (source_status_.ok()) source_status_ = std::move(s);
+  ExtraFields sections;  // none: a filtered load skips sections
+  if (!LoadFromSource(prefix, RecordSource::Filter::kAll, accept, &sections)) {
     return;
-  }
-  for (auto& [key, entity] : found) {
-    // As in Need(): what is in memory wins.
-    if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
-    Insert(std::move(key), MakeRecord(std::move(entity)));
   }
   loaded_lookups_.insert(lookup);
 }

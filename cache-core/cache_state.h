@@ -232,6 +232,13 @@ class CacheState {
   void Need(std::string_view prefix,
             RecordSource::Filter filter = RecordSource::Filter::kAll) const;
   bool Covered(std::string_view prefix) const;
+  // Loads from the source the records under `prefix` that pass `filter`
+  // and `accept`, keeping what memory already holds, and appends the
+  // unknown sections to `sections`. On a source error records it (see
+  // TakeSourceStatus) and returns false.
+  bool LoadFromSource(std::string_view prefix, RecordSource::Filter filter,
+                      const RecordSource::KeyFilter& accept,
+                      ExtraFields* sections) const;
   // For a silent lookup of `scopes` under the access-token prefix `prefix`:
   // loads, once per generation, only the access tokens whose key names
   // every scope the lookup requires (ScopesSatisfy), the sole records that
