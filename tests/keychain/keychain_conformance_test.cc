@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 
 #include "backends/keychain/secret_service.h"
+#include "tests/keychain/require_keyring.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tokencache/backends/keychain.h"
@@ -27,17 +28,6 @@
 
 namespace tokencache {
 namespace {
-
-// Without the keyring bus the kit would test nothing: fail, never skip.
-void RequireKeyringBusForKit() {
-  const char* flag = std::getenv("TOKENCACHE_TEST_KEYRING");
-  if (flag == nullptr || std::string(flag) != "1") {
-    FAIL(
-        "keychain tests must run under scripts/run_keyring.sh (a private "
-        "D-Bus session with an unlocked gnome-keyring), e.g. "
-        "scripts/run_keyring.sh ctest -L keychain, or scripts/test.sh");
-  }
-}
 
 // Removes the kit's item when the case ends, however it ends, so that runs
 // leave nothing in the keyring.
@@ -56,7 +46,7 @@ class ClearItemAtEnd {
 
 TEST_CASE("The keychain store passes the conformance kit in threads",
           "[keychain][conformance]") {
-  RequireKeyringBusForKit();
+  test::RequireKeyringBus();
   // Unique per run and per process, so an earlier run's item (or another
   // run at once) cannot make the store non-empty.
   const KeychainItemName name{

@@ -24,6 +24,7 @@
 
 #include "backends/keychain/secret_service.h"
 #include "tests/keychain/spawn.h"
+#include "tests/keychain/require_keyring.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tokencache/backends/keychain.h"
@@ -40,18 +41,6 @@ using test::TempDir;
 
 const std::string kHelper = TOKENCACHE_KEYCHAIN_HELPER;
 const std::string kTestDir = TOKENCACHE_KEYCHAIN_TEST_DIR;
-
-// Every case here needs the keyring bus; without it they would test
-// nothing, so they fail loudly instead of skipping.
-void RequireKeyringBus() {
-  const char* flag = std::getenv("TOKENCACHE_TEST_KEYRING");
-  if (flag == nullptr || std::string(flag) != "1") {
-    FAIL(
-        "keychain tests must run under scripts/run_keyring.sh (a private "
-        "D-Bus session with an unlocked gnome-keyring), e.g. "
-        "scripts/run_keyring.sh ctest -L keychain, or scripts/test.sh");
-  }
-}
 
 // A name no other case (or earlier run) uses.
 KeychainItemName FreshName(const std::string& what) {
@@ -160,7 +149,7 @@ std::string FirstLine(const std::string& text) {
 TEST_CASE("The keychain blob store round-trips binary bytes and counts "
           "generations",
           "[keychain][blob]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   Result<std::unique_ptr<BlobStore>> store =
       KeychainBlobStore::Open(FreshName("blob"));
   REQUIRE_OK(store);
@@ -200,7 +189,7 @@ TEST_CASE("The keychain blob store round-trips binary bytes and counts "
 TEST_CASE("A keychain item that is not a tokencache cache is reported and "
           "never overwritten",
           "[keychain][blob]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const KeychainItemName name = FreshName("foreign");
   REQUIRE_OK(internal::StoreSecret(name, internal::kKindCache, "not ours"));
   Result<std::unique_ptr<BlobStore>> store = KeychainBlobStore::Open(name);
@@ -219,7 +208,7 @@ TEST_CASE("A keychain item that is not a tokencache cache is reported and "
 TEST_CASE("Bad keychain names and URIs are refused before the keychain is "
           "asked",
           "[keychain][uri]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   CHECK(KeychainBlobStore::Open({"", "a"}).status().code() ==
         Code::kInvalidArgument);
   CHECK(KeychainBlobStore::Open({"s", std::string(256, 'a')})
@@ -255,7 +244,7 @@ TEST_CASE("Bad keychain names and URIs are refused before the keychain is "
 TEST_CASE("The lock file of a keychain item lives in the runtime directory "
           "under an escaped name",
           "[keychain][lock]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   Result<std::filesystem::path> path =
       KeychainLockPath({"my svc", "../acct/x"});
   REQUIRE_OK(path);
@@ -273,7 +262,7 @@ TEST_CASE("The lock file of a keychain item lives in the runtime directory "
 
 TEST_CASE("keychain:// opens a cache that a second handle reads back",
           "[keychain][uri]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const KeychainItemName name = FreshName("uri");
   const std::string uri = "keychain://" + name.service + "/" + name.account;
   const std::string canary = "CANARY-uri-" + name.account + "-0123456789";
@@ -299,7 +288,7 @@ TEST_CASE("keychain:// opens a cache that a second handle reads back",
 TEST_CASE("key=keychain encrypts a file cache under one keychain key and "
           "leaves no token bytes on disk",
           "[keychain][key]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir dir;
   const KeychainItemName name = FreshName("key");
   const std::string spec = "keychain:" + name.service + "/" + name.account;
@@ -339,7 +328,7 @@ TEST_CASE("key=keychain encrypts a file cache under one keychain key and "
 
 TEST_CASE("A keychain key item of the wrong size is reported, not replaced",
           "[keychain][key]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const KeychainItemName name = FreshName("shortkey");
   REQUIRE_OK(internal::StoreSecret(name, internal::kKindKey, "short"));
   Result<std::unique_ptr<KeySource>> source = NewKeychainKeySource(name);
@@ -354,7 +343,7 @@ TEST_CASE("A keychain key item of the wrong size is reported, not replaced",
 
 TEST_CASE("Processes creating the keychain key at once all get the same key",
           "[keychain][key][multiprocess]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const KeychainItemName name = FreshName("race");
   const std::string spec = "keychain:" + name.service + "/" + name.account;
   std::vector<std::unique_ptr<test::Child>> children;
@@ -395,7 +384,7 @@ TEST_CASE("Processes creating the keychain key at once all get the same key",
 TEST_CASE("L1: 4 processes x 50 increments through the keychain store lose "
           "no update",
           "[keychain][multiprocess][L1]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const KeychainItemName name = FreshName("counter");
   const std::string uri = "keychain://" + name.service + "/" + name.account;
   constexpr int kProcs = 4;
@@ -443,7 +432,7 @@ TEST_CASE("L1: 4 processes x 50 increments through the keychain store lose "
 
 TEST_CASE("B5: no canary byte reaches an item's label or attributes",
           "[keychain][B5]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir dir;
   const KeychainItemName name = FreshName("b5");
   const std::string canary = "CANARY-b5-" + name.account + "-abcdefghijkl";
@@ -492,7 +481,7 @@ TEST_CASE("B5: no canary byte reaches an item's label or attributes",
 TEST_CASE("B5: without a session bus every keychain use fails clearly and "
           "writes no file",
           "[keychain][B5][unavailable]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir home;
   TempDir dir;
   const ChildEnv env = NoBus(home);
@@ -525,7 +514,7 @@ TEST_CASE("B5: without a session bus every keychain use fails clearly and "
 TEST_CASE("A session bus address whose bus is gone reads as no Secret "
           "Service",
           "[keychain][unavailable]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir home;
   ChildEnv env = NoBus(home);
   env.set["DBUS_SESSION_BUS_ADDRESS"] =
@@ -541,7 +530,7 @@ TEST_CASE("A session bus address whose bus is gone reads as no Secret "
 TEST_CASE("A session bus without a Secret Service provider is reported as "
           "such",
           "[keychain][unavailable]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir dir;
   const std::string script = kTestDir + "/private_keyring.sh";
   for (const std::vector<std::string>& argv :
@@ -562,7 +551,7 @@ TEST_CASE("A session bus without a Secret Service provider is reported as "
 TEST_CASE("B5: a locked keyring is reported as locked, never as an empty "
           "cache, and nothing is written",
           "[keychain][B5][unavailable]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir dir;
   const std::string script = kTestDir + "/private_keyring.sh";
   const std::string cache_uri = "keychain://s/cache";
@@ -604,7 +593,7 @@ TEST_CASE("B5: a locked keyring is reported as locked, never as an empty "
 TEST_CASE("The opt-in fallback key file is used only when asked for, and "
           "loudly",
           "[keychain][fallback][B5]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   TempDir home;
   TempDir dir;
   const ChildEnv env = NoBus(home);
@@ -651,7 +640,7 @@ TEST_CASE("The opt-in fallback key file is used only when asked for, and "
 
 TEST_CASE("ProbeKeychain stores, reads back and clears a probe item",
           "[keychain][doctor]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const std::size_t before = AllItems().size();
   KeychainProbeResult probe = ProbeKeychain();
   INFO(probe.status.ToString());
@@ -664,7 +653,7 @@ TEST_CASE("ProbeKeychain stores, reads back and clears a probe item",
 TEST_CASE("tokencache doctor reports the keychain on this bus and without "
           "one",
           "[keychain][doctor][cli]") {
-  RequireKeyringBus();
+  test::RequireKeyringBus();
   const std::string cli = TOKENCACHE_CLI_PATH;
   if (cli.empty()) {
     FAIL("this build has no tokencache CLI (TOKENCACHE_BUILD_CLI=OFF), so "
