@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "tokencache/backends/file.h"
+#include "tokencache/backends/file_journal.h"
 #include "tokencache/cipher.h"
 #include "tokencache/file_lock.h"
 #include "tokencache/key_source.h"
@@ -20,9 +21,9 @@
 #if defined(TOKENCACHE_HAVE_KEYCHAIN)
 #include "tokencache/backends/keychain.h"
 #endif
+#include "tokencache/serializers/binary_record_codec.h"
 #if defined(TOKENCACHE_HAVE_LMDB)
 #include "tokencache/backends/lmdb.h"
-#include "tokencache/serializers/binary_record_codec.h"
 #endif
 
 namespace tokencache {
@@ -45,8 +46,9 @@ Result<std::unique_ptr<Serializer>> SerializerFor(const CacheUri& uri) {
     return NewMsalJsonSerializer();
   }
   if (format == "binary") return NewBinarySerializer();
-  return InvalidArgumentError(
-      uri.scheme + " cache URI: format must be msal-json or binary");
+  return InvalidArgumentError(uri.scheme +
+                              " cache URI: format must be msal-json, binary "
+                              "or journal");
 }
 
 // The key source of a `key` option. key=keychain:service/account needs the
@@ -82,6 +84,51 @@ Result<std::unique_ptr<KeySource>> KeySourceFor(const CacheUri& uri,
   return KeySourceFromSpec(spec);
 }
 
+// Seals each record of `store` when the URI has a key; the cache-id (the
+// associated data) defaults to `path`.
+Result<std::unique_ptr<RecordStore>> EncryptRecordsIfKeyed(
+    const CacheUri& uri, const std::filesystem::path& path,
+    std::unique_ptr<RecordStore> store) {
+  if (std::optional<std::string> key = uri.Option("key"); key.has_value()) {
+    Result<std::unique_ptr<KeySource>> source = KeySourceFor(uri, *key);
+    if (!source.ok()) return source.status();
+    Result<std::shared_ptr<const Cipher>> cipher = (*source)->GetCipher();
+    if (!cipher.ok()) return cipher.status();
+    return NewEncryptedRecordStore(
+        std::move(store), std::move(*cipher),
+        uri.Option("cache-id").value_or(path.string()));
+  }
+  if (uri.Option("cache-id").has_value()) {
+    return InvalidArgumentError(
+        uri.scheme + " cache URI: cache-id only applies together with key");
+  }
+  if (uri.Option("fallback").has_value()) {
+    return InvalidArgumentError(
+        uri.scheme + " cache URI: fallback only applies together with "
+        "key=keychain:service/account");
+  }
+  return store;
+}
+
+// file:///abs/path?format=journal[&key=...]: records appended to a journal
+// file (tokencache/backends/file_journal.h), always under its own lock.
+Result<std::unique_ptr<Cache>> OpenFileJournal(
+    const CacheUri& uri, const std::filesystem::path& path,
+    const CacheOptions& options) {
+  if (std::optional<std::string> lock = uri.Option("lock");
+      lock.has_value() && *lock != "file") {
+    return InvalidArgumentError(
+        "file cache URI: format=journal always uses its own lock file; "
+        "lock=" + *lock + " is not possible");
+  }
+  Result<std::unique_ptr<RecordStore>> opened = FileJournalStore::Open(path);
+  if (!opened.ok()) return opened.status();
+  Result<std::unique_ptr<RecordStore>> store =
+      EncryptRecordsIfKeyed(uri, path, std::move(*opened));
+  if (!store.ok()) return store.status();
+  return Cache::Open(std::move(*store), NewBinaryRecordCodec(), options);
+}
+
 Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
                                         const CacheOptions& options) {
   Status s =
@@ -99,6 +146,9 @@ Result<std::unique_ptr<Cache>> OpenFile(const CacheUri& uri,
         "file:///home/u/.cache/app/msal_cache.json");
   }
   path = path.lexically_normal();
+  if (uri.Option("format") == std::optional<std::string>("journal")) {
+    return OpenFileJournal(uri, path, options);
+  }
 
   Result<std::unique_ptr<Serializer>> serializer = SerializerFor(uri);
   if (!serializer.ok()) return serializer.status();
@@ -165,24 +215,10 @@ Result<std::unique_ptr<Cache>> OpenLmdb(const CacheUri& uri,
   path = path.lexically_normal();
   Result<std::unique_ptr<RecordStore>> opened = LmdbRecordStore::Open(path);
   if (!opened.ok()) return opened.status();
-  std::unique_ptr<RecordStore> store = std::move(*opened);
-  if (std::optional<std::string> key = uri.Option("key"); key.has_value()) {
-    Result<std::unique_ptr<KeySource>> source = KeySourceFor(uri, *key);
-    if (!source.ok()) return source.status();
-    Result<std::shared_ptr<const Cipher>> cipher = (*source)->GetCipher();
-    if (!cipher.ok()) return cipher.status();
-    store = NewEncryptedRecordStore(
-        std::move(store), std::move(*cipher),
-        uri.Option("cache-id").value_or(path.string()));
-  } else if (uri.Option("cache-id").has_value()) {
-    return InvalidArgumentError(
-        "lmdb cache URI: cache-id only applies together with key");
-  } else if (uri.Option("fallback").has_value()) {
-    return InvalidArgumentError(
-        "lmdb cache URI: fallback only applies together with "
-        "key=keychain:service/account");
-  }
-  return Cache::Open(std::move(store), NewBinaryRecordCodec(), options);
+  Result<std::unique_ptr<RecordStore>> store =
+      EncryptRecordsIfKeyed(uri, path, std::move(*opened));
+  if (!store.ok()) return store.status();
+  return Cache::Open(std::move(*store), NewBinaryRecordCodec(), options);
 }
 #endif
 

@@ -3,7 +3,8 @@
 //
 // Runs the conformance kit (tokencache/test/backend_conformance.h) on every
 // built-in store, and on the store named by $TOKENCACHE_TEST_STORE_URI
-// (lmdb:///empty/dir or file:///path/of/a/new/cache, with ?key=...) when it
+// (lmdb:///empty/dir or file:///path/of/a/new/cache, optionally with
+// ?format=journal, and with ?key=...) when it
 // is set.
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tokencache/backends/file.h"
+#include "tokencache/backends/file_journal.h"
 #include "tokencache/cipher.h"
 #include "tokencache/file_lock.h"
 #include "tokencache/key_source.h"
@@ -101,6 +103,33 @@ TEST_CASE("The encrypted file store passes the conformance kit",
   RequirePass(report);
 }
 
+TEST_CASE("The journal file store passes the conformance kit, across "
+          "processes",
+          "[conformance][journal]") {
+  test::TempDir dir;
+  test::ConformanceReport report = test::RunRecordStoreConformance(
+      [&] { return FileJournalStore::Open(dir / "cache.tcj"); },
+      Options(true));
+  RequirePass(report);
+  CHECK(report.skipped.empty());
+}
+
+TEST_CASE("The encrypted journal file store passes the conformance kit",
+          "[conformance][journal][crypto]") {
+  test::TempDir dir;
+  std::shared_ptr<const Cipher> cipher = TestCipher();
+  test::ConformanceReport report = test::RunRecordStoreConformance(
+      [&]() -> Result<std::unique_ptr<RecordStore>> {
+        Result<std::unique_ptr<RecordStore>> inner =
+            FileJournalStore::Open(dir / "cache.tcj");
+        if (!inner.ok()) return inner.status();
+        return NewEncryptedRecordStore(std::move(*inner), cipher,
+                                       "conformance");
+      },
+      Options(true));
+  RequirePass(report);
+}
+
 #if defined(TOKENCACHE_HAVE_LMDB)
 TEST_CASE("The LMDB store passes the conformance kit, across processes",
           "[conformance][lmdb]") {
@@ -150,7 +179,17 @@ void RunOnExtraUri(const char* text) {
   REQUIRE_OK(cipher);
   const std::string id = uri->Option("cache-id").value_or(uri->path);
   test::ConformanceReport report;
-  if (uri->scheme == "file") {
+  if (uri->scheme == "file" && uri->Option("format") ==
+                                    std::optional<std::string>("journal")) {
+    report = test::RunRecordStoreConformance(
+        [&]() -> Result<std::unique_ptr<RecordStore>> {
+          Result<std::unique_ptr<RecordStore>> inner =
+              FileJournalStore::Open(uri->path);
+          if (!inner.ok() || *cipher == nullptr) return inner;
+          return NewEncryptedRecordStore(std::move(*inner), *cipher, id);
+        },
+        Options(true));
+  } else if (uri->scheme == "file") {
     report = test::RunBlobStoreConformance(
         [&]() -> Result<std::unique_ptr<BlobStore>> {
           Result<std::unique_ptr<BlobStore>> file =
