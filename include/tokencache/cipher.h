@@ -29,6 +29,7 @@
 
 #include "tokencache/blob_store.h"
 #include "tokencache/export.h"
+#include "tokencache/record_store.h"
 #include "tokencache/secret.h"
 #include "tokencache/status.h"
 
@@ -155,6 +156,17 @@ TOKENCACHE_EXPORT Result<EnvelopeInfo> InspectEnvelope(
 // REQUIRES: `inner` and `cipher` are not null.
 TOKENCACHE_EXPORT std::unique_ptr<BlobStore> NewEncryptedBlobStore(
     std::unique_ptr<BlobStore> inner, std::shared_ptr<const Cipher> cipher,
+    std::string cache_id);
+
+// Wraps `inner` so that every value is sealed by `cipher` with
+// RecordContext(`cache_id`, record key) as associated data: a value moved
+// to another key or another cache does not open. Get and Scan return the
+// Cipher's errors (kWrongKey, kCorrupted, kNotSupported) and never a
+// partial plaintext; keys are not encrypted (they hold account and client
+// ids and scopes, no token text). Generations pass through.
+// REQUIRES: `inner` and `cipher` are not null.
+TOKENCACHE_EXPORT std::unique_ptr<RecordStore> NewEncryptedRecordStore(
+    std::unique_ptr<RecordStore> inner, std::shared_ptr<const Cipher> cipher,
     std::string cache_id);
 
 }  // namespace tokencache

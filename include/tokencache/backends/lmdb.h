@@ -87,16 +87,8 @@ class TOKENCACHE_EXPORT LmdbRecordStore {
       const LmdbOptions& options = LmdbOptions());
 };
 
-// Wraps `inner` so that every value is sealed by `cipher` with
-// RecordContext(`cache_id`, record key) as associated data: a value moved
-// to another key or another cache does not open. Get and Scan return the
-// Cipher's errors (kWrongKey, kCorrupted, kNotSupported) and never a
-// partial plaintext; keys are not encrypted (they hold account and client
-// ids and scopes, no token text). Generations pass through.
-// REQUIRES: `inner` and `cipher` are not null.
-TOKENCACHE_EXPORT std::unique_ptr<RecordStore> NewEncryptedRecordStore(
-    std::unique_ptr<RecordStore> inner, std::shared_ptr<const Cipher> cipher,
-    std::string cache_id);
+// NewEncryptedRecordStore(), for per-record encryption of an LMDB store,
+// is declared in tokencache/cipher.h.
 
 }  // namespace tokencache
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "tokencache/backends/lmdb.h"
+#include "tokencache/cipher.h"
 
 namespace tokencache {
 namespace {
@@ -48,9 +48,11 @@ class EncryptedTransaction final : public RecordTransaction {
                         const RecordKeyFilter& accept,
                         const RecordScanFn& fn) override {
     Status failure;
-    Status s = inner_->Scan(prefix, [&](std::string_view key,
-                                        std::string_view sealed) {
-      if (accept && !accept(key)) return true;
+    // The inner store filters too: LMDB then reads only the accepted
+    // records (its key index).
+    Status s = inner_->ScanMatching(prefix, accept, [&](std::string_view key,
+                                                        std::string_view
+                                                            sealed) {
       Result<SecretBytes> plain =
           cipher_->Open(sealed, RecordContext(*cache_id_, key));
       if (!plain.ok()) {
