@@ -97,7 +97,7 @@ int RunVerify(const std::string& uri, const Args& args) {
                  "recover --force-wrong-key'\nsets it aside and starts "
                  "empty.\n";
   } else if (!report->readable_as.empty()) {
-    std::cout << "Fix the cache URI (it reads fine " << report->readable_as
+    std::cout << "Fix the cache URI (it reads fine as " << report->readable_as
               << ") instead of recovering.\n";
   } else {
     std::cout << "Nothing was changed. 'tokencache recover' sets the file "

@@ -13,6 +13,7 @@ tokencache_add_library(builtin
     tokencache::core
   PRIVATE_DEPS
     tokencache::backend_file
+    tokencache::backend_memory
     tokencache::crypto
     tokencache::lock
     tokencache::serializer_binary

@@ -30,12 +30,15 @@
 #include <string>
 #include <utility>
 
+#include "backends/file/journal_format.h"
+#include "backends/memory/memory_record_store.h"
 #include "tokencache/blob_store.h"
 #include "tokencache/cache.h"
 #include "tokencache/cipher.h"
 #include "tokencache/file_lock.h"
 #include "tokencache/key_source.h"
 #include "tokencache/serializers/binary.h"
+#include "tokencache/serializers/binary_record_codec.h"
 #include "tokencache/serializers/json.h"
 #include "tokencache/uri.h"
 
@@ -64,7 +67,7 @@ struct FileTarget {
   std::string path;  // Absolute, lexically normal.
   std::string dir;
   std::string name;
-  std::string format;  // "msal-json" or "binary".
+  std::string format;  // "msal-json", "binary" or "journal".
   std::optional<std::string> key_spec;
   std::string cache_id;
   std::string lock_mode;  // "file", "msal" or "none".
@@ -99,9 +102,10 @@ Result<FileTarget> ParseTarget(std::string_view text) {
   target.name = path.filename().string();
   target.format = uri->Option("format").value_or("msal-json");
   if (target.format == "json") target.format = "msal-json";
-  if (target.format != "msal-json" && target.format != "binary") {
+  if (target.format != "msal-json" && target.format != "binary" &&
+      target.format != "journal") {
     return InvalidArgumentError(
-        "file cache URI: format must be msal-json or binary");
+        "file cache URI: format must be msal-json, binary or journal");
   }
   target.key_spec = uri->Option("key");
   if (!target.key_spec.has_value() && (uri->Option("cache-id").has_value() ||
@@ -312,6 +316,68 @@ bool OnlyWhiteSpace(std::string_view bytes) {
   return bytes.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+void FillCounts(const CacheSnapshot& snapshot, VerifyReport* report) {
+  report->counts.accounts = snapshot.accounts.size();
+  report->counts.access_tokens = snapshot.access_tokens.size();
+  report->counts.refresh_tokens = snapshot.refresh_tokens.size();
+  report->counts.id_tokens = snapshot.id_tokens.size();
+  report->counts.app_metadata = snapshot.app_metadata.size();
+  report->counts.unknown_sections = snapshot.unknown_sections.size();
+}
+
+// Judge() for format=journal: the committed records are replayed into a
+// memory record store, and the cache over it (decrypting each record when
+// keyed) must export whole.
+Status JudgeJournal(const FileTarget& target, std::string_view bytes,
+                    std::shared_ptr<const Cipher> cipher,
+                    VerifyReport* report) {
+  auto records = std::make_unique<MemoryRecordStore>();
+  Result<std::unique_ptr<RecordTransaction>> txn = records->BeginWrite();
+  if (!txn.ok()) return txn.status();
+  Status replay;
+  Result<internal::JournalContents> contents = internal::ParseJournal(
+      bytes, target.path,
+      [&](std::string_view key, std::optional<std::string_view> value) {
+        if (!replay.ok()) return;
+        replay = value ? (*txn)->Put(key, *value) : (*txn)->Erase(key);
+      });
+  if (!contents.ok()) {
+    if (!IsVerdict(contents.status().code())) return contents.status();
+    report->code = contents.status().code();
+    report->detail = contents.status().message();
+    return Status();
+  }
+  if (!replay.ok()) return replay;
+  if (Result<std::uint64_t> done = (*txn)->Commit(); !done.ok()) {
+    return done.status();
+  }
+  txn->reset();
+  std::unique_ptr<RecordStore> store = std::move(records);
+  if (cipher != nullptr) {
+    store = NewEncryptedRecordStore(std::move(store), std::move(cipher),
+                                    target.cache_id);
+  }
+  Result<std::unique_ptr<Cache>> cache =
+      Cache::Open(std::move(store), NewBinaryRecordCodec());
+  Result<CacheSnapshot> snapshot =
+      cache.ok() ? (*cache)->Export() : Result<CacheSnapshot>(cache.status());
+  if (!snapshot.ok()) {
+    if (!IsVerdict(snapshot.status().code())) return snapshot.status();
+    report->code = snapshot.status().code();
+    report->detail = snapshot.status().message();
+    return Status();
+  }
+  report->code = Code::kOk;
+  FillCounts(*snapshot, report);
+  if (contents->uncommitted_bytes > 0) {
+    report->detail = std::to_string(contents->uncommitted_bytes) +
+                     " bytes past the last commit: a writer stopped "
+                     "mid-commit; the next writer keeps a whole frame and "
+                     "cuts off a torn one";
+  }
+  return Status();
+}
+
 // Fills the verdict part of `report` for the stored `bytes`. Returns an
 // error only when the check itself failed (no key, out of memory).
 Status Judge(const FileTarget& target, std::string_view bytes,
@@ -321,6 +387,9 @@ Status Judge(const FileTarget& target, std::string_view bytes,
     Result<std::shared_ptr<const Cipher>> got = CipherFor(*target.key_spec);
     if (!got.ok()) return got.status().WithContext("key");
     cipher = std::move(*got);
+  }
+  if (target.format == "journal") {
+    return JudgeJournal(target, bytes, std::move(cipher), report);
   }
   // The serializers read blank input as an empty cache, which is right for
   // a new MSAL JSON file; our binary writer never writes one (an empty
@@ -347,12 +416,7 @@ Status Judge(const FileTarget& target, std::string_view bytes,
     Result<CacheSnapshot> snapshot = (*cache)->Export();
     if (!snapshot.ok()) return snapshot.status();
     report->code = Code::kOk;
-    report->counts.accounts = snapshot->accounts.size();
-    report->counts.access_tokens = snapshot->access_tokens.size();
-    report->counts.refresh_tokens = snapshot->refresh_tokens.size();
-    report->counts.id_tokens = snapshot->id_tokens.size();
-    report->counts.app_metadata = snapshot->app_metadata.size();
-    report->counts.unknown_sections = snapshot->unknown_sections.size();
+    FillCounts(*snapshot, report);
     return Status();
   }
   if (report->code != Code::kCorrupted) return Status();
@@ -367,6 +431,11 @@ Status Judge(const FileTarget& target, std::string_view bytes,
       report->detail +=
           " (the file is an unencrypted cache: it reads fine without key)";
     }
+    return Status();
+  }
+  if (internal::LooksLikeJournal(bytes)) {
+    report->readable_as = "format=journal";
+    report->detail += " (the file is a tokencache journal: use format=journal)";
     return Status();
   }
   if (InspectEnvelope(bytes).ok()) {
@@ -523,7 +592,7 @@ Result<RecoverReport> RecoverCache(std::string_view uri,
   if (code == Code::kCorrupted && !found->readable_as.empty() &&
       !options.force) {
     return InvalidArgumentError("recover: '" + target->path +
-                                "' reads fine as format=" + found->readable_as +
+                                "' reads fine as " + found->readable_as +
                                 "; fix the URI (or force to quarantine)");
   }
   if ((code == Code::kWrongKey || code == Code::kNotSupported) &&

@@ -62,7 +62,8 @@ struct VerifyReport {
   // The verdict on the stored data:
   //   kOk           it reads back whole, or nothing is stored yet
   //                 (`exists` false), which opens as an empty cache;
-  //   kCorrupted    it does not parse, fails the binary format's checksum,
+  //   kCorrupted    it does not parse, fails the binary format's or the
+  //                 journal's checksums,
   //                 or fails authentication although the key id matches
   //                 (altered bytes); a binary-format file of 0 bytes is
   //                 kCorrupted too, since tokencache never writes one;
@@ -77,13 +78,15 @@ struct VerifyReport {
   std::string detail;
   // When code is kCorrupted but the bytes do read back whole under another
   // reading, so that the URI is most likely wrong rather than the file:
-  // "format=binary" or "format=msal-json" (the other format), or "without
+  // "format=binary" or "format=msal-json" (the other format),
+  // "format=journal" (the file is a journal), or "without
   // key" (an encrypted URI over an unencrypted cache). Empty otherwise.
   std::string readable_as;
   std::string path;         // The cache file that was checked.
   bool exists = false;      // Whether the file exists.
   std::uint64_t bytes = 0;  // Its size.
-  std::string format;       // "msal-json" or "binary", as the URI says.
+  std::string format;       // "msal-json", "binary" or "journal", as the
+                            // URI says.
   bool encrypted = false;   // Whether the URI gives a key.
   SectionCounts counts;     // Zero unless code is kOk.
 };
