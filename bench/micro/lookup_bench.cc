@@ -53,6 +53,13 @@ std::string StoreUri(const std::string& store,
     return "lmdb://" + (dir / "db").string() +
            "?key=file:" + (dir / "db.key").string();
   }
+  if (store == "file_journal") {
+    return "file://" + (dir / "cache.tcj").string() + "?format=journal";
+  }
+  if (store == "file_journal_encrypted") {
+    return "file://" + (dir / "cache.tcj").string() +
+           "?format=journal&key=file:" + (dir / "cache.key").string();
+  }
   if (store == "file_binary") {
     return "file://" + (dir / "cache.bin").string() + "?format=binary";
   }
@@ -167,7 +174,8 @@ void RegisterLookupBenchmarks(bool quick) {
       [](benchmark::State& s) { BM_SilentHit(s, "memory"); });
   for (std::int64_t k : memory_sizes) memory->Arg(k);
   for (const char* store :
-       {"file_json", "file_binary", "file_json_encrypted"}) {
+       {"file_json", "file_binary", "file_json_encrypted", "file_journal",
+        "file_journal_encrypted"}) {
     std::string name = std::string("SilentHit/") + store;
     benchmark::RegisterBenchmark(name.c_str(), [store](benchmark::State& s) {
       BM_SilentHit(s, store);
