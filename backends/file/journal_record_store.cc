@@ -621,7 +621,14 @@ class Journal {
       if (errno == ELOOP) return SymlinkRefused(path_);
       return OsError("cannot open", path_, errno);
     }
-    Status s = LoadFrom(fd);
+    // A writer may be rewriting the commit block while it is read: only a
+    // checksum failure that persists is corruption.
+    Status s;
+    for (int attempt = 0; attempt < kCommitReadAttempts; ++attempt) {
+      s = LoadFrom(fd);
+      if (s.code() != Code::kCorrupted) break;
+      std::this_thread::yield();
+    }
     if (!s.ok()) close(fd);
     return s;
   }
