@@ -163,7 +163,8 @@ long Conflicts(const CounterRun& run) {
 
 TEST_CASE(
     "Eight processes updating through OpenCache lose no update and "
-    "see every value once (L1, file, binary, encrypted)",
+    "see every value once (L1, file, binary, encrypted, journal, "
+    "encrypted journal)",
     "[multiprocess][L1][cache]") {
   constexpr int kProcs = 8;
   constexpr int kIncrements = 200;
@@ -178,8 +179,13 @@ TEST_CASE(
       {"binary", "file://" + (dir / "l1.bin").string() + "?format=binary"},
       {"encrypted", "file://" + (dir / "l1.enc").string() +
                         "?key=file:" + (dir / "l1.key").string()},
+      {"journal",
+       "file://" + (dir / "l1.journal").string() + "?format=journal"},
+      {"encrypted-journal",
+       "file://" + (dir / "l1.ejournal").string() +
+           "?format=journal&key=file:" + (dir / "l1j.key").string()},
   };
-  // The three caches are independent: run them at once, so that one
+  // The caches are independent: run them at once, so that one
   // cache's fsyncs overlap another's computation.
   std::vector<Children> workers;
   for (const Variant& v : variants) {
@@ -274,10 +280,12 @@ long CountTemps(const std::filesystem::path& dir, const std::string& name) {
 }
 
 // C2: three writers update continuously; after a random 0-20 ms one is
-// SIGKILLed, the cache is verified, and the writer is replaced.
-CrashRun RunCrashes(const test::TempDir& dir, int kills, bool early_ack) {
-  const std::string name = early_ack ? "c2-control.json" : "c2.json";
-  const std::string uri = "file://" + (dir / name).string();
+// SIGKILLed, the cache is verified, and the writer is replaced. The cache
+// is the file `name` in `dir`, opened with the URI query `query` (e.g.
+// "?format=journal", or empty).
+CrashRun RunCrashes(const test::TempDir& dir, int kills, bool early_ack,
+                    const std::string& name, const std::string& query = "") {
+  const std::string uri = "file://" + (dir / name).string() + query;
   auto spawn = [&] {
     std::vector<std::string> argv = {kWorker, "writer", uri};
     if (early_ack) argv.push_back("early");
@@ -357,8 +365,8 @@ TEST_CASE(
     "(C2)",
     "[multiprocess][C2][cache]") {
   test::TempDir dir;
-  CrashRun run = RunCrashes(dir, 200, false);
-  CrashRun control = RunCrashes(dir, 40, true);
+  CrashRun run = RunCrashes(dir, 200, false, "c2.json");
+  CrashRun control = RunCrashes(dir, 40, true, "c2-control.json");
   const bool pass = run.verify_failures == 0 && LostAcks(run) == 0 &&
                     run.temps_after_open == 0 && run.worker_errors == 0;
   Report("C2",
@@ -382,6 +390,41 @@ TEST_CASE(
   CHECK(run.temps_after_open == 0);
   CHECK(run.worker_errors == 0);
   // Negative control: acknowledging before the commit loses acks on kill.
+  CHECK(LostAcks(control) > 0);
+}
+
+TEST_CASE(
+    "Writers SIGKILLed during Cache::Update on a journal leave a journal "
+    "that verifies, keep every acknowledged value and leave no temp file "
+    "(C2, journal)",
+    "[multiprocess][C2][cache][journal]") {
+  test::TempDir dir;
+  CrashRun run = RunCrashes(dir, 200, false, "c2.journal", "?format=journal");
+  // The same harness must see losses on a journal when acks come early.
+  CrashRun control =
+      RunCrashes(dir, 40, true, "c2-control.journal", "?format=journal");
+  const bool pass = run.verify_failures == 0 && LostAcks(run) == 0 &&
+                    run.temps_after_open == 0 && run.worker_errors == 0;
+  Report("C2",
+         "\"backend\":\"file\",\"format\":\"journal\","
+         "\"api\":\"Cache::Update\",\"writers\":3,\"kills\":" +
+             std::to_string(run.kills),
+         "\"acks\":" + std::to_string(run.acks) +
+             ",\"final\":" + std::to_string(run.final_counter) +
+             ",\"verify_failures\":" + std::to_string(run.verify_failures) +
+             ",\"lost_acked\":" + std::to_string(LostAcks(run)) +
+             ",\"temps_after_open\":" + std::to_string(run.temps_after_open) +
+             ",\"worker_errors\":" + std::to_string(run.worker_errors) +
+             ",\"control_lost_acked\":" + std::to_string(LostAcks(control)),
+         "0 corrupt, 0 lost acked updates, 0 leftover temps; control > 0",
+         pass);
+  CHECK(run.kills == 200);
+  CHECK(run.acks > 0);
+  CHECK(run.verify_failures == 0);
+  CHECK(run.duplicate_acks == 0);
+  CHECK(run.final_counter >= run.max_ack);
+  CHECK(run.temps_after_open == 0);
+  CHECK(run.worker_errors == 0);
   CHECK(LostAcks(control) > 0);
 }
 
