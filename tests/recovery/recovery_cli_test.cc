@@ -129,5 +129,49 @@ TEST_CASE(
   CHECK(forced.exit_code == 3);  // Nothing stored: nothing to recover.
 }
 
+TEST_CASE(
+    "tokencache verify and recover handle a journal: a flipped frame byte "
+    "exits 4, recover sets it aside and the journal then starts empty",
+    "[recovery][cli][journal]") {
+  test::TempDir dir;
+  const auto file = dir / "cache.journal";
+  const std::string uri = "file://" + file.string() + "?format=journal";
+  Populate(uri);
+  Run healthy = Cli({"--cache", uri, "verify"});
+  INFO(healthy.output);
+  CHECK(healthy.exit_code == 0);
+  CHECK(healthy.output.find("state: OK") != std::string::npos);
+
+  std::string bytes = test::ReadBytes(file);
+  REQUIRE(bytes.size() > 200);
+  bytes[170] = static_cast<char>(bytes[170] ^ 0x01);
+  test::WriteBytes(file, bytes);
+  Run corrupt = Cli({"--cache", uri, "verify"});
+  INFO(corrupt.output);
+  CHECK(corrupt.exit_code == 4);
+  CHECK(corrupt.output.find("CORRUPTED") != std::string::npos);
+  CHECK(corrupt.output.find("CANARY") == std::string::npos);
+  CHECK(test::ReadBytes(file) == bytes);
+
+  Run recovered = Cli({"--cache", uri, "recover"});
+  INFO(recovered.output);
+  REQUIRE(recovered.exit_code == 0);
+  const std::string marker = "quarantined to: ";
+  const std::size_t at = recovered.output.find(marker);
+  REQUIRE(at != std::string::npos);
+  const std::string moved = recovered.output.substr(
+      at + marker.size(), recovered.output.find('\n', at) - at - marker.size());
+  CHECK(test::ReadBytes(moved) == bytes);
+  CHECK_FALSE(std::filesystem::exists(file));
+
+  Result<std::unique_ptr<Cache>> cache = OpenCache(uri);
+  REQUIRE_OK(cache);
+  Result<CacheSnapshot> empty = (*cache)->Export();
+  REQUIRE_OK(empty);
+  CHECK(empty->accounts.empty());
+  Run after = Cli({"--cache", uri, "verify"});
+  CHECK(after.exit_code == 0);
+}
+
 }  // namespace
 }  // namespace tokencache

@@ -391,5 +391,90 @@ TEST_CASE(
         Code::kInvalidArgument);
 }
 
+TEST_CASE(
+    "A journal with a flipped frame byte verifies as corrupted, and "
+    "recover sets it aside under the journal's own lock",
+    "[recovery][recover][journal]") {
+  TempDir dir;
+  const auto file = dir / "cache.journal";
+  const std::string uri = FileUri(file, "format=journal");
+  Populate(uri, 2);
+  VerifyReport healthy = ExpectVerdict(uri, file, Code::kOk);
+  CHECK(healthy.format == "journal");
+  CHECK(healthy.counts.accounts == 2);
+  CHECK(healthy.counts.refresh_tokens == 2);
+
+  // A byte inside the first frame (frames start at 128).
+  std::string bytes = ReadBytes(file);
+  REQUIRE(bytes.size() > 200);
+  bytes[160] = static_cast<char>(bytes[160] ^ 0x08);
+  WriteBytes(file, bytes);
+  VerifyReport report = ExpectVerdict(uri, file, Code::kCorrupted);
+  CHECK(report.readable_as.empty());
+  CHECK(report.counts.accounts == 0);
+  CHECK(report.detail.find("CANARY") == std::string::npos);
+  Result<std::unique_ptr<Cache>> refused = OpenCache(uri);
+  CHECK(refused.status().code() == Code::kCorrupted);
+  CHECK(ReadBytes(file) == bytes);
+
+  // Recover takes the lock journal writers take (`<path>.lock`).
+  {
+    Result<std::unique_ptr<Lock>> lock =
+        NewFileLock(dir / "cache.journal.lock");
+    REQUIRE_OK(lock);
+    Result<std::unique_ptr<LockHandle>> held = (*lock)->Acquire(
+        LockMode::kExclusive,
+        std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    REQUIRE_OK(held);
+    RecoverOptions options;
+    options.lock_timeout = std::chrono::milliseconds(100);
+    CHECK(RecoverCache(uri, options).status().code() == Code::kLockTimeout);
+    CHECK(ReadBytes(file) == bytes);
+  }
+
+  Result<RecoverReport> recovered = RecoverCache(uri);
+  REQUIRE_OK(recovered);
+  CHECK(recovered->found.code == Code::kCorrupted);
+  const std::filesystem::path moved(recovered->quarantine_path);
+  CHECK(moved.parent_path() == file.parent_path());
+  CHECK(ReadBytes(moved) == bytes);
+  CHECK(test::ModeOf(moved) == 0600);
+  CHECK_FALSE(std::filesystem::exists(file));
+
+  Result<std::unique_ptr<Cache>> cache = OpenCache(uri);
+  REQUIRE_OK(cache);
+  Result<CacheSnapshot> empty = (*cache)->Export();
+  REQUIRE_OK(empty);
+  CHECK(empty->accounts.empty());
+  CHECK(empty->refresh_tokens.empty());
+  REQUIRE_OK((*cache)->Import(test::SampleSnapshot(1)));
+  Result<VerifyReport> working = VerifyCache(uri);
+  REQUIRE_OK(working);
+  CHECK(working->code == Code::kOk);
+  CHECK(working->counts.accounts == 1);
+  CHECK(ReadBytes(moved) == bytes);
+}
+
+TEST_CASE(
+    "A journal read through an MSAL JSON or binary URI names format=journal "
+    "and is not set aside",
+    "[recovery][verify][journal]") {
+  TempDir dir;
+  const auto file = dir / "cache.journal";
+  Populate(FileUri(file, "format=journal"));
+  for (const std::string& query :
+       std::vector<std::string>{"", "format=msal-json", "format=binary"}) {
+    INFO("query: " << query);
+    VerifyReport report =
+        ExpectVerdict(FileUri(file, query), file, Code::kCorrupted);
+    CHECK(report.readable_as == "format=journal");
+    CHECK(report.detail.find("CANARY") == std::string::npos);
+    CHECK(RecoverCache(FileUri(file, query)).status().code() ==
+          Code::kInvalidArgument);
+    CHECK(std::filesystem::exists(file));
+  }
+  CHECK(VerifyCache(FileUri(file, "format=journal"))->code == Code::kOk);
+}
+
 }  // namespace
 }  // namespace tokencache
