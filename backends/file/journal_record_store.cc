@@ -357,6 +357,13 @@ Result<JournalContents> ParseJournal(
                       std::to_string(version) + "; this build reads " +
                       std::to_string(kFormatVersion));
   }
+  // Reserved: zero, so that no header byte goes unchecked.
+  for (std::size_t i = kCommitOffset + kCommitSize; i < kHeaderSize; ++i) {
+    if (header[i] != 0) {
+      return CorruptedError("journal '" + path +
+                            "' has non-zero reserved header bytes");
+    }
+  }
   JournalContents contents;
   contents.lineage.assign(header + 16, kLineageSize);
   const std::uint64_t base_seq = GetU64(header + 32);
@@ -425,6 +432,21 @@ class Journal {
   Result<Snapshot> BeginRead() {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Sync(); !s.ok()) return s;
+    if (fd_ >= 0 && seen_size_ == 0) {
+      // Bytes past the commit block: a writer mid-commit, or one that
+      // stopped there. After a power loss the unsynced commit block may lag
+      // behind frames already acknowledged; when no writer holds the lock,
+      // publish them now rather than wait for the next write. A try only:
+      // a reader never waits for writers.
+      Result<std::unique_ptr<LockHandle>> held = lock_->Acquire(
+          LockMode::kExclusive, std::chrono::steady_clock::now());
+      if (held.ok()) {
+        if (Status s = Sync(); !s.ok()) return s;
+        // Best effort (the file may be read-only to us): the snapshot is
+        // right either way.
+        (void)RecoverTail();
+      }
+    }
     return Take();
   }
 
