@@ -220,6 +220,18 @@ Result<std::shared_ptr<LmdbEnv>> LmdbEnv::Acquire(
   env->writer_queue_ = WriterQueue::Open(path / "writers.queue");
   env->max_key_size_ = static_cast<std::size_t>(
       mdb_env_get_maxkeysize(env->env_));
+  MDB_stat stat;
+  rc = mdb_env_stat(env->env_, &stat);
+  if (rc != 0) return LmdbError(rc, "reading the page size", path);
+  // LMDB's own limit (me_nodemax in mdb.c): a leaf node (8-byte header,
+  // key, value) larger than half a page, less headers, moves its value to
+  // overflow pages.
+  constexpr std::size_t kPageHeader = 16;
+  constexpr std::size_t kNodeIndex = 2;
+  env->node_max_ =
+      (((static_cast<std::size_t>(stat.ms_psize) - kPageHeader) / 2) &
+       ~std::size_t{1}) -
+      kNodeIndex;
 
   MDB_txn* txn = nullptr;
   rc = mdb_txn_begin(env->env_, nullptr, MDB_RDONLY, &txn);

@@ -52,6 +52,9 @@ class LmdbEnv {
   const std::string& path() const { return path_; }
   // Longest key stored as is; longer keys are shortened (lmdb_record_store).
   std::size_t max_key_size() const { return max_key_size_; }
+  // The largest leaf node LMDB keeps on a page: a record whose 8-byte node
+  // header, key and value exceed it has its value on overflow pages.
+  std::size_t node_max() const { return node_max_; }
   // Stale reader slots mdb_reader_check() freed when this env was opened.
   int stale_readers_cleared() const { return stale_readers_cleared_; }
 
@@ -76,6 +79,7 @@ class LmdbEnv {
   MDB_dbi dbi_ = 0;
   std::string path_;
   std::size_t max_key_size_ = 0;
+  std::size_t node_max_ = 0;
   std::size_t max_map_size_ = 0;
   int stale_readers_cleared_ = 0;
   int dir_fd_ = -1;
