@@ -35,6 +35,7 @@
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 #include "tokencache/backends/file_journal.h"
+#include "tokencache/file_lock.h"
 #include "tokencache/recovery.h"
 #include "tokencache/tokencache.h"
 
@@ -512,9 +513,29 @@ std::set<std::string> WriteSmallCacheJournal(const fs::path& file) {
   return Summary(*all);
 }
 
+// The journal's writer lock, held as a writer in the middle of a commit
+// holds it. Released by reset().
+struct HeldLock {
+  std::unique_ptr<Lock> lock;
+  std::unique_ptr<LockHandle> handle;  // Destroyed first.
+};
+
+std::unique_ptr<HeldLock> HoldWriterLock(const fs::path& file) {
+  auto held = std::make_unique<HeldLock>();
+  Result<std::unique_ptr<Lock>> lock = NewFileLock(file.string() + ".lock");
+  REQUIRE_OK(lock);
+  held->lock = std::move(*lock);
+  Result<std::unique_ptr<LockHandle>> handle = held->lock->Acquire(
+      LockMode::kExclusive,
+      std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  REQUIRE_OK(handle);
+  held->handle = std::move(*handle);
+  return held;
+}
+
 TEST_CASE(
-    "A torn tail past the commit is ignored by readers and cut off by the "
-    "next writer",
+    "A torn tail past the commit is ignored by readers while a writer "
+    "holds the lock, and cut off by the next writer or lock-free reader",
     "[journal][file]") {
   TempDir dir;
   const fs::path file = dir / "j.journal";
@@ -525,9 +546,11 @@ TEST_CASE(
   const auto [expected, generation] = ReadAll(*before_tear);
   REQUIRE_FALSE(expected.empty());
 
-  // A writer killed in the middle of its append.
+  // A writer killed in the middle of its append; while the lock is held
+  // it might as well be one still appending.
   const std::string garbage =
       std::string("\x27\x00\x00\x00", 4) + "torn-frame-bytes-of-a-dead-writer";
+  std::unique_ptr<HeldLock> held = HoldWriterLock(file);
   Append(file, garbage);
   REQUIRE(SizeOf(file) == committed.size() + garbage.size());
 
@@ -543,14 +566,19 @@ TEST_CASE(
   CHECK(verified->detail.find(std::to_string(garbage.size()) + " bytes") !=
         std::string::npos);
   CHECK(ReadBytes(file) == committed + garbage);  // Readers wrote nothing.
+  held.reset();                                   // The writer is gone.
 
-  {
+  SECTION("the next writer cuts it off") {
     Result<std::unique_ptr<RecordTransaction>> txn = reader->BeginWrite();
     REQUIRE_OK(txn);
     // Cut off when the writer began, before anything new was appended.
     CHECK(SizeOf(file) == committed.size());
     CHECK((*txn)->generation() == generation);
     CHECK(Dump(**txn) == expected);
+  }
+  SECTION("a reader that finds no writer cuts it off") {
+    CHECK(ReadAll(*reader) == std::make_pair(expected, generation));
+    CHECK(ReadBytes(file) == committed);
   }
   std::set<std::string> with_c = summary;
   {
@@ -579,7 +607,7 @@ TEST_CASE(
 
 TEST_CASE(
     "A whole frame a dead writer made durable but never published is "
-    "invisible to readers and kept by the next writer",
+    "invisible while the lock is held and kept once it is free",
     "[journal][file]") {
   TempDir dir;
   const fs::path file = dir / "j.journal";
@@ -587,6 +615,7 @@ TEST_CASE(
   const CacheSnapshot first_import = SmallSnapshot(1, "a");
   const CacheSnapshot second_import = SmallSnapshot(1, "b", 1);
   std::string after_first;
+  std::string after_second;
   Records first_records;
   Records second_records;
   std::uint64_t first = 0;
@@ -598,6 +627,7 @@ TEST_CASE(
     after_first = ReadBytes(file);
     std::tie(first_records, first) = ReadAll(*MustOpen(file));
     REQUIRE_OK((*cache)->Import(second_import));
+    after_second = ReadBytes(file);
     std::tie(second_records, second) = ReadAll(*MustOpen(file));
   }
   REQUIRE(second == first + 1);
@@ -605,9 +635,11 @@ TEST_CASE(
   // Put back the commit block as it was after the first commit: the
   // second frame is now past the commit, whole and valid, as a writer
   // that died between its fdatasync and its publish leaves it.
+  std::unique_ptr<HeldLock> held = HoldWriterLock(file);
   PwriteAt(file, after_first.substr(64, 32), 64);
   const std::string unpublished = ReadBytes(file);
-  REQUIRE(unpublished.size() > after_first.size());
+  REQUIRE(unpublished.size() == after_second.size());
+  REQUIRE(unpublished != after_second);
 
   std::unique_ptr<RecordStore> reader = MustOpen(file);
   CHECK(ReadAll(*reader) == std::make_pair(first_records, first));
@@ -619,15 +651,20 @@ TEST_CASE(
   CHECK(verified->counts.accounts == 1);
   CHECK(verified->detail.find("past the last commit") != std::string::npos);
   CHECK(ReadBytes(file) == unpublished);
+  held.reset();
 
-  std::unique_ptr<RecordStore> writer = MustOpen(file);
-  {
+  SECTION("the next writer keeps it") {
+    std::unique_ptr<RecordStore> writer = MustOpen(file);
     Result<std::unique_ptr<RecordTransaction>> txn = writer->BeginWrite();
     REQUIRE_OK(txn);
     CHECK((*txn)->generation() == second);
     CHECK(Dump(**txn) == second_records);
   }
-  // Published by that writer: every reader sees it now.
+  SECTION("a reader that finds no writer keeps it") {
+    CHECK(ReadAll(*reader) == std::make_pair(second_records, second));
+  }
+  // Published exactly as the dead writer would have published it.
+  CHECK(ReadBytes(file) == after_second);
   CHECK(ReadAll(*reader) == std::make_pair(second_records, second));
   std::set<std::string> all = Summary(first_import);
   for (const std::string& s : Summary(second_import)) all.insert(s);
@@ -641,13 +678,92 @@ TEST_CASE(
   }
   CHECK(ExportSummary(uri) == all);
   CHECK(ReadAll(*MustOpen(file)).second == second + 1);
-  // The kept frame is the dead writer's, byte for byte.
-  CHECK(ReadBytes(file).substr(128, unpublished.size() - 128) ==
-        unpublished.substr(128));
   verified = VerifyCache(uri);
   REQUIRE_OK(verified);
   CHECK(verified->code == Code::kOk);
   CHECK(verified->counts.accounts == 3);
+}
+
+TEST_CASE(
+    "Readers racing a writer process never report a sound journal as "
+    "corrupted",
+    "[journal][file][race]") {
+  TempDir dir;
+  const fs::path file = dir / "j.journal";
+  const std::string uri = JournalUri(file);
+  {
+    // A journal of a few hundred KiB, so that a whole read takes a while.
+    Result<std::unique_ptr<Cache>> cache = OpenCache(uri);
+    REQUIRE_OK(cache);
+    for (int i = 0; i < 8; ++i) {
+      REQUIRE_OK((*cache)->Import(SmallSnapshot(200, "bulk", 200 * i)));
+    }
+  }
+  std::unique_ptr<RecordStore> kept = MustOpen(file);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Small commits as fast as they go, for about two seconds.
+    Result<std::unique_ptr<Cache>> cache = OpenCache(uri);
+    if (!cache.ok()) _exit(10);
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (int i = 0; std::chrono::steady_clock::now() < until; ++i) {
+      if (!(*cache)->Import(SmallSnapshot(1, std::to_string(i))).ok()) {
+        _exit(11);
+      }
+    }
+    _exit(0);
+  }
+  long opens = 0;
+  long reads = 0;
+  long verifies = 0;
+  std::map<std::string, long> failures;  // By operation and code.
+  std::string example;
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(1800);
+  while (std::chrono::steady_clock::now() < until) {
+    Result<std::unique_ptr<RecordStore>> fresh = FileJournalStore::Open(file);
+    ++opens;
+    if (!fresh.ok()) {
+      ++failures[std::string("open ") + CodeName(fresh.status().code())];
+      example = fresh.status().message();
+    }
+    // Catching up is cheap: many of them, each a chance to meet a commit.
+    for (int i = 0; i < 200; ++i) {
+      Result<std::unique_ptr<RecordTransaction>> txn = kept->BeginRead();
+      ++reads;
+      if (!txn.ok()) {
+        ++failures[std::string("read ") + CodeName(txn.status().code())];
+        example = txn.status().message();
+      }
+    }
+    // A verify reads and decodes everything: fewer of them.
+    if (opens % 8 != 0) continue;
+    Result<VerifyReport> verified = VerifyCache(uri);
+    ++verifies;
+    if (!verified.ok()) {
+      ++failures[std::string("verify ") + CodeName(verified.status().code())];
+      example = verified.status().message();
+    } else if (verified->code != Code::kOk) {
+      ++failures[std::string("verify verdict ") + CodeName(verified->code)];
+      example = verified->detail;
+    }
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::string summary;
+  for (const auto& [what, count] : failures) {
+    summary += what + ": " + std::to_string(count) + "; ";
+  }
+  INFO(opens << " opens, " << reads << " reads, " << verifies
+             << " verifies; failures: " << summary << " e.g. " << example);
+  CHECK(failures.empty());
+  Result<VerifyReport> verified = VerifyCache(uri);
+  REQUIRE_OK(verified);
+  CHECK(verified->code == Code::kOk);
 }
 
 TEST_CASE(
