@@ -336,7 +336,15 @@ CrashRun RunCrashes(const test::TempDir& dir, int kills, bool early_ack,
     absorb(*writers[victim], true);  // Acks sent before dying count.
     ++run.kills;
     Result<VerifyReport> verified = VerifyCache(uri);
-    if (!verified.ok() || verified->code != Code::kOk) ++run.verify_failures;
+    if (!verified.ok() || verified->code != Code::kOk) {
+      ++run.verify_failures;
+      // Why, for the log: a code and a position, never token text.
+      std::fprintf(stderr, "C2 verify failure after kill %d: %s\n", k,
+                   verified.ok() ? (std::string(CodeName(verified->code)) +
+                                    ": " + verified->detail)
+                                       .c_str()
+                                 : verified.status().ToString().c_str());
+    }
     writers[victim] = spawn();
   }
   for (auto& w : writers) {
