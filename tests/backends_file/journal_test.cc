@@ -28,6 +28,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -948,6 +949,32 @@ TEST_CASE(
   CHECK(verified->code == Code::kWrongKey);
   CHECK(ReadBytes(file) == before);
   CHECK(ExportSummary(uri_a) == expected);
+}
+
+TEST_CASE(
+    "A journal cache waits for the writer lock only as long as "
+    "CacheOptions::lock_timeout says",
+    "[journal][file][lock]") {
+  TempDir dir;
+  const fs::path file = dir / "j.journal";
+  const std::string uri = JournalUri(file);
+  CacheOptions options;
+  options.lock_timeout = std::chrono::milliseconds(200);
+  Result<std::unique_ptr<Cache>> cache = OpenCache(uri, options);
+  REQUIRE_OK(cache);
+  // Another writer holds the lock for 2 s, far beyond the 200 ms the
+  // cache may wait but well within the store's default 30 s: a write that
+  // succeeds waited past its timeout.
+  std::unique_ptr<HeldLock> held = HoldWriterLock(file);
+  std::thread release([&held] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    held.reset();
+  });
+  Status imported = (*cache)->Import(SmallSnapshot(1, "t"));
+  release.join();
+  CHECK(imported.code() == Code::kLockTimeout);
+  // Once the lock is free the cache writes.
+  REQUIRE_OK((*cache)->Import(SmallSnapshot(1, "t")));
 }
 
 }  // namespace
