@@ -228,8 +228,12 @@ bool CacheState::LoadFromSource(std::string_view prefix,
     // What is in memory is either the same stored record, loaded before,
     // or this transaction's own change (touched_), which must win. A key
     // erased by this transaction is in touched_ too and stays erased.
-    if (records_.count(key) != 0 || touched_.count(key) != 0) continue;
-    Insert(std::move(key), MakeRecord(std::move(entity)));
+    if (!touched_.empty() && touched_.count(key) != 0) continue;
+    // One descent of records_ finds both whether the key is there and
+    // where it goes: at 20k loaded records its nodes are cache misses.
+    const auto at = records_.lower_bound(key);
+    if (at != records_.end() && at->first == key) continue;
+    InsertAbsent(at, std::move(key), MakeRecord(std::move(entity)));
   }
   return true;
 }
@@ -594,6 +598,19 @@ CacheState::Map::iterator CacheState::Insert(std::string key,
   } else {
     auto account = account_keys_.find(it->first);
     if (account != account_keys_.end()) account_keys_.erase(account);
+  }
+  IndexAdd(it);
+  return it;
+}
+
+CacheState::Map::iterator CacheState::InsertAbsent(Map::iterator hint,
+                                                   std::string key,
+                                                   Record record) const {
+  const auto it = records_.emplace_hint(hint, std::move(key),
+                                        std::move(record));
+  // A key new to records_ is in no index yet.
+  if (std::holds_alternative<Account>(it->second.entity)) {
+    account_keys_.insert(it->first);
   }
   IndexAdd(it);
   return it;

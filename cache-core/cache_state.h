@@ -221,6 +221,10 @@ class CacheState {
   // Stores `record` under `key` (replacing any record there) and updates
   // account_keys_ and at_index_.
   Map::iterator Insert(std::string key, Record record) const;
+  // Insert() for a `key` records_ lacks, `hint` being where it goes
+  // (records_.lower_bound(key)).
+  Map::iterator InsertAbsent(Map::iterator hint, std::string key,
+                             Record record) const;
   // Removes the record at `it` from records_ and every index.
   void Drop(Map::iterator it) const;
   void IndexAdd(Map::iterator it) const;

@@ -515,6 +515,134 @@ TEST_CASE("Records with keys longer than LMDB's key limit round trip",
   CHECK(all->access_tokens.empty());
 }
 
+// Writes `stored` under `key` with LMDB directly, as another version of
+// the store might have.
+void PutRaw(internal::LmdbEnv& env, const std::string& key,
+            const std::string& stored) {
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env.env(), nullptr, 0, &txn) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{stored.size(), const_cast<char*>(stored.data())};
+  REQUIRE(mdb_put(txn, env.dbi(), &k, &v, 0) == 0);
+  REQUIRE(mdb_txn_commit(txn) == 0);
+}
+
+// What LMDB holds under `key`, and whether the value is on an overflow
+// page (F_BIGDATA: the leaf node holds only its page number).
+std::string GetRaw(internal::LmdbEnv& env, const std::string& key,
+                   bool* overflow) {
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn) == 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v;
+  REQUIRE(mdb_get(txn, env.dbi(), &k, &v) == 0);
+  std::string value(static_cast<const char*>(v.mv_data), v.mv_size);
+  MDB_stat stat;
+  REQUIRE(mdb_env_stat(env.env(), &stat) == 0);
+  // An overflow value starts right after a page header, so at a fixed
+  // offset from a page boundary; an inline one follows its key in a leaf.
+  MDB_envinfo info;
+  REQUIRE(mdb_env_info(env.env(), &info) == 0);
+  const auto offset = static_cast<std::size_t>(
+      static_cast<const char*>(v.mv_data) -
+      static_cast<const char*>(info.me_mapaddr));
+  *overflow = offset % stat.ms_psize == 16;
+  mdb_txn_abort(txn);
+  return value;
+}
+
+TEST_CASE("Large LMDB values go to overflow pages, small ones stay inline, "
+          "and values written inline by earlier versions still read",
+          "[lmdb][layout]") {
+  test::TempDir dir;
+  Result<std::unique_ptr<RecordStore>> store =
+      LmdbRecordStore::Open(dir / "env");
+  REQUIRE_OK(store);
+  Result<std::shared_ptr<internal::LmdbEnv>> env =
+      internal::LmdbEnv::Acquire(dir / "env", LmdbOptions());
+  REQUIRE_OK(env);
+  const std::string token(1200, 't');
+  const std::string small(100, 's');
+  {
+    Result<std::unique_ptr<RecordTransaction>> w = (*store)->BeginWrite();
+    REQUIRE_OK(w);
+    REQUIRE_OK((*w)->Put("p|token", token));
+    REQUIRE_OK((*w)->Put("p|small", small));
+    REQUIRE_OK((*w)->Commit());
+  }
+  bool overflow = false;
+  const std::string padded = GetRaw(**env, "p|token", &overflow);
+  CHECK(overflow);
+  CHECK(padded.size() > token.size() + 1);
+  CHECK(padded[0] == '\x02');
+  const std::string inline_value = GetRaw(**env, "p|small", &overflow);
+  CHECK_FALSE(overflow);
+  CHECK(inline_value == std::string(1, '\0') + small);
+
+  // The layout before padding: tag 0x00, then the value, inline.
+  PutRaw(**env, "p|older", std::string(1, '\0') + token);
+  GetRaw(**env, "p|older", &overflow);
+  CHECK_FALSE(overflow);
+  Result<std::unique_ptr<RecordTransaction>> r = (*store)->BeginRead();
+  REQUIRE_OK(r);
+  for (const char* key : {"p|older", "p|token"}) {
+    Result<std::optional<SecretBytes>> got = (*r)->Get(key);
+    REQUIRE_OK(got);
+    REQUIRE(got->has_value());
+    CHECK((*got)->Equals(token));
+  }
+  std::vector<std::string> keys;
+  std::vector<std::size_t> sizes;
+  REQUIRE_OK((*r)->ScanMatching(
+      "p|", [](std::string_view k) { return k != "p|small"; },
+      [&](std::string_view k, std::string_view v) {
+        keys.emplace_back(k);
+        sizes.push_back(v.size());
+        return true;
+      }));
+  CHECK(keys == std::vector<std::string>{"p|older", "p|token"});
+  CHECK(sizes == std::vector<std::size_t>{token.size(), token.size()});
+}
+
+TEST_CASE("A key-filtered LMDB scan does not read the values it rejects; a "
+          "bad padded header is kCorrupted where it is read",
+          "[lmdb][layout]") {
+  test::TempDir dir;
+  Result<std::unique_ptr<RecordStore>> store =
+      LmdbRecordStore::Open(dir / "env");
+  REQUIRE_OK(store);
+  Result<std::shared_ptr<internal::LmdbEnv>> env =
+      internal::LmdbEnv::Acquire(dir / "env", LmdbOptions());
+  REQUIRE_OK(env);
+  {
+    Result<std::unique_ptr<RecordTransaction>> w = (*store)->BeginWrite();
+    REQUIRE_OK(w);
+    REQUIRE_OK((*w)->Put("p|good", std::string(800, 'g')));
+    REQUIRE_OK((*w)->Commit());
+  }
+  // A padded header whose length overruns the value; and one that nests.
+  PutRaw(**env, "p|overrun", std::string("\x02\xff\x00\x00\x00\x00x", 7));
+  PutRaw(**env, "p|nested",
+         std::string("\x02\x06\x00\x00\x00\x02\x01\x00\x00\x00\x00", 11));
+  Result<std::unique_ptr<RecordTransaction>> r = (*store)->BeginRead();
+  REQUIRE_OK(r);
+  int taken = 0;
+  CHECK_OK((*r)->ScanMatching(
+      "p|", [](std::string_view k) { return k == "p|good"; },
+      [&](std::string_view, std::string_view v) {
+        ++taken;
+        CHECK(v == std::string(800, 'g'));
+        return true;
+      }));
+  CHECK(taken == 1);
+  CHECK((*r)->Scan("p|", [](std::string_view, std::string_view) {
+              return true;
+            }).code() == Code::kCorrupted);
+  for (const char* key : {"p|overrun", "p|nested"}) {
+    CHECK((*r)->Get(key).status().code() == Code::kCorrupted);
+  }
+}
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
