@@ -719,24 +719,28 @@ TEST_CASE(
   long opens = 0;
   long reads = 0;
   long verifies = 0;
-  std::map<std::string, long> failures;  // By operation and code.
-  std::string example;
+  std::map<std::string, long> failures;         // By operation and code.
+  std::map<std::string, std::string> examples;  // The first, by kind.
   const auto until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(1800);
   while (std::chrono::steady_clock::now() < until) {
     Result<std::unique_ptr<RecordStore>> fresh = FileJournalStore::Open(file);
     ++opens;
     if (!fresh.ok()) {
-      ++failures[std::string("open ") + CodeName(fresh.status().code())];
-      example = fresh.status().message();
+      const std::string kind =
+          std::string("open ") + CodeName(fresh.status().code());
+      ++failures[kind];
+      examples.emplace(kind, fresh.status().message());
     }
     // Catching up is cheap: many of them, each a chance to meet a commit.
     for (int i = 0; i < 200; ++i) {
       Result<std::unique_ptr<RecordTransaction>> txn = kept->BeginRead();
       ++reads;
       if (!txn.ok()) {
-        ++failures[std::string("read ") + CodeName(txn.status().code())];
-        example = txn.status().message();
+        const std::string kind =
+            std::string("read ") + CodeName(txn.status().code());
+        ++failures[kind];
+        examples.emplace(kind, txn.status().message());
       }
     }
     // A verify reads and decodes everything: fewer of them.
@@ -744,11 +748,15 @@ TEST_CASE(
     Result<VerifyReport> verified = VerifyCache(uri);
     ++verifies;
     if (!verified.ok()) {
-      ++failures[std::string("verify ") + CodeName(verified.status().code())];
-      example = verified.status().message();
+      const std::string kind =
+          std::string("verify ") + CodeName(verified.status().code());
+      ++failures[kind];
+      examples.emplace(kind, verified.status().message());
     } else if (verified->code != Code::kOk) {
-      ++failures[std::string("verify verdict ") + CodeName(verified->code)];
-      example = verified->detail;
+      const std::string kind =
+          std::string("verify verdict ") + CodeName(verified->code);
+      ++failures[kind];
+      examples.emplace(kind, verified->detail);
     }
   }
   int status = 0;
@@ -757,10 +765,11 @@ TEST_CASE(
   CHECK(WEXITSTATUS(status) == 0);
   std::string summary;
   for (const auto& [what, count] : failures) {
-    summary += what + ": " + std::to_string(count) + "; ";
+    summary += what + ": " + std::to_string(count) + " (e.g. " +
+               examples[what] + "); ";
   }
   INFO(opens << " opens, " << reads << " reads, " << verifies
-             << " verifies; failures: " << summary << " e.g. " << example);
+             << " verifies; failures: " << summary);
   CHECK(failures.empty());
   Result<VerifyReport> verified = VerifyCache(uri);
   REQUIRE_OK(verified);
