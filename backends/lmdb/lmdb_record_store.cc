@@ -19,8 +19,10 @@
 // of one), leaving the leaves to the keys: a partition's keys share a page,
 // the branch pages above them are ~30 times fewer and stay in the CPU
 // cache, and DoScanMatching rejects keys without touching their values.
-// Values below kPadFrom stay inline (they pack densely anyway), and values
-// LMDB already moves out of line need no padding. Readers take all three
+// Values below kPadFrom stay inline (they pack densely anyway), values
+// LMDB already moves out of line need no padding, and nothing is padded
+// where pages are larger than 8 KiB (64 KiB pages on some arm64 and ppc64
+// systems would cost a 64 KiB page per token). Readers take all three
 // forms, so environments written before 0x02 read as they are.
 
 #include <sodium.h>
@@ -47,8 +49,10 @@ constexpr char kDirectTag = 0x00;
 constexpr char kLongTag = 0x01;
 constexpr char kPaddedTag = 0x02;
 constexpr std::size_t kDigestSize = 32;
-// Stored values at least this large are padded onto an overflow page.
+// Stored values at least this large are padded onto an overflow page...
 constexpr std::size_t kPadFrom = 512;
+// ...when that takes no more than this (LmdbEnv::node_max()).
+constexpr std::size_t kMaxPadded = 4096;
 // LMDB's node header (mdb.c NODESIZE).
 constexpr std::size_t kNodeHeader = 8;
 
@@ -311,6 +315,7 @@ class LmdbTransaction final : public RecordTransaction {
         1 + (direct ? 0 : 4 + key.size()) + value->size();
     // Padded only when LMDB would keep it inline (see the top of this file).
     const bool pad = inner_size >= kPadFrom &&
+                     env_->node_max() <= kMaxPadded &&
                      kNodeHeader + stored.size() + inner_size <=
                          env_->node_max();
     SecretBytes packed;

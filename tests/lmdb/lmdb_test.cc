@@ -571,10 +571,16 @@ TEST_CASE("Large LMDB values go to overflow pages, small ones stay inline, "
     REQUIRE_OK((*w)->Commit());
   }
   bool overflow = false;
-  const std::string padded = GetRaw(**env, "p|token", &overflow);
-  CHECK(overflow);
-  CHECK(padded.size() > token.size() + 1);
-  CHECK(padded[0] == '\x02');
+  const std::string stored = GetRaw(**env, "p|token", &overflow);
+  // Padded only where pages are at most 8 KiB (lmdb_record_store.cc).
+  if ((*env)->node_max() <= 4096) {
+    CHECK(overflow);
+    CHECK(stored.size() == (*env)->node_max());
+    CHECK(stored[0] == '\x02');
+  } else {
+    CHECK_FALSE(overflow);
+    CHECK(stored == std::string(1, '\0') + token);
+  }
   const std::string inline_value = GetRaw(**env, "p|small", &overflow);
   CHECK_FALSE(overflow);
   CHECK(inline_value == std::string(1, '\0') + small);
