@@ -73,16 +73,16 @@ class StoreSource final : public internal::RecordSource {
       }
       internal::Entity entity = ToEntity(std::move(*decoded));
       // A record whose contents belong under another key (a bug, or bytes
-      // moved by hand) would shadow or duplicate the real one. Once equal,
-      // the derived key is the one kept: no second copy of `key`.
-      std::string derived = internal::RecordKeyOf(entity);
-      if (derived != key) {
+      // moved by hand) would shadow or duplicate the real one.
+      if (internal::RecordKeyOf(entity) != key) {
         inner = CorruptedError("a stored record of kind '" +
                                std::string(kind) +
                                "' does not match the key it is stored under");
         return false;
       }
-      found.emplace_back(std::move(derived), std::move(entity));
+      // A fresh copy, not the derived key: that one was built with room to
+      // spare, and the state keeps its keys for as long as it lives.
+      found.emplace_back(std::string(key), std::move(entity));
       return true;
     };
     Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
