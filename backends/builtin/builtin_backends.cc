@@ -121,7 +121,11 @@ Result<std::unique_ptr<Cache>> OpenFileJournal(
         "file cache URI: format=journal always uses its own lock file; "
         "lock=" + *lock + " is not possible");
   }
-  Result<std::unique_ptr<RecordStore>> opened = FileJournalStore::Open(path);
+  JournalStoreOptions journal_options;
+  // The journal's writers wait for its lock, as file-store writers do.
+  journal_options.lock_timeout = options.lock_timeout;
+  Result<std::unique_ptr<RecordStore>> opened =
+      FileJournalStore::Open(path, journal_options);
   if (!opened.ok()) return opened.status();
   Result<std::unique_ptr<RecordStore>> store =
       EncryptRecordsIfKeyed(uri, path, std::move(*opened));

@@ -264,8 +264,15 @@ Result<std::optional<StoredFile>> ReadStable(int dir_fd,
     if (fstat(fd.get(), &after) != 0) {
       return OsError("cannot stat", target.path, errno);
     }
-    if (SameState(before, after) &&
-        total == static_cast<std::size_t>(before.st_size)) {
+    // A journal only grows by appends between compactions (which replace
+    // the inode): what was read is a prefix of it, as good as any. The
+    // parse rereads when a commit landed midway (JudgeJournal).
+    const bool appended = target.format == "journal" &&
+                          before.st_dev == after.st_dev &&
+                          before.st_ino == after.st_ino &&
+                          total >= static_cast<std::size_t>(before.st_size);
+    if (appended || (SameState(before, after) &&
+                     total == static_cast<std::size_t>(before.st_size))) {
       file.fd = std::move(fd);
       return std::optional<StoredFile>(std::move(file));
     }
@@ -330,7 +337,7 @@ void FillCounts(const CacheSnapshot& snapshot, VerifyReport* report) {
 // keyed) must export whole.
 Status JudgeJournal(const FileTarget& target, std::string_view bytes,
                     std::shared_ptr<const Cipher> cipher,
-                    VerifyReport* report) {
+                    VerifyReport* report, bool* racing) {
   auto records = std::make_unique<MemoryRecordStore>();
   Result<std::unique_ptr<RecordTransaction>> txn = records->BeginWrite();
   if (!txn.ok()) return txn.status();
@@ -340,7 +347,8 @@ Status JudgeJournal(const FileTarget& target, std::string_view bytes,
       [&](std::string_view key, std::optional<std::string_view> value) {
         if (!replay.ok()) return;
         replay = value ? (*txn)->Put(key, *value) : (*txn)->Erase(key);
-      });
+      },
+      racing);
   if (!contents.ok()) {
     if (!IsVerdict(contents.status().code())) return contents.status();
     report->code = contents.status().code();
@@ -381,7 +389,8 @@ Status JudgeJournal(const FileTarget& target, std::string_view bytes,
 // Fills the verdict part of `report` for the stored `bytes`. Returns an
 // error only when the check itself failed (no key, out of memory).
 Status Judge(const FileTarget& target, std::string_view bytes,
-             VerifyReport* report) {
+             VerifyReport* report, bool* racing) {
+  *racing = false;
   std::shared_ptr<const Cipher> cipher;
   if (target.key_spec.has_value()) {
     Result<std::shared_ptr<const Cipher>> got = CipherFor(*target.key_spec);
@@ -389,7 +398,7 @@ Status Judge(const FileTarget& target, std::string_view bytes,
     cipher = std::move(*got);
   }
   if (target.format == "journal") {
-    return JudgeJournal(target, bytes, std::move(cipher), report);
+    return JudgeJournal(target, bytes, std::move(cipher), report, racing);
   }
   // The serializers read blank input as an empty cache, which is right for
   // a new MSAL JSON file; our binary writer never writes one (an empty
@@ -464,15 +473,21 @@ Result<VerifyReport> VerifyIn(const FileTarget& target, int dir_fd,
   report.format = target.format;
   report.encrypted = target.key_spec.has_value();
   if (dir_fd < 0) return report;
-  Result<std::optional<StoredFile>> file = ReadStable(dir_fd, target);
-  if (!file.ok()) return file.status();
-  if (!file->has_value()) return report;
-  report.exists = true;
-  report.bytes = (*file)->bytes.size();
-  Status s = Judge(target, (*file)->bytes.view(), &report);
-  if (!s.ok()) return s;
-  if (kept != nullptr) *kept = std::move(*file);
-  return report;
+  for (int attempt = 0;; ++attempt) {
+    Result<std::optional<StoredFile>> file = ReadStable(dir_fd, target);
+    if (!file.ok()) return file.status();
+    if (!file->has_value()) return report;
+    VerifyReport judged = report;
+    judged.exists = true;
+    judged.bytes = (*file)->bytes.size();
+    bool racing = false;
+    Status s = Judge(target, (*file)->bytes.view(), &judged, &racing);
+    if (!s.ok()) return s;
+    // A journal commit published while the file was read: read again.
+    if (racing && attempt + 1 < kReadAttempts) continue;
+    if (kept != nullptr) *kept = std::move(*file);
+    return judged;
+  }
 }
 
 std::string DefaultQuarantineName(const std::string& name) {

@@ -34,11 +34,15 @@ struct JournalContents {
 // every committed frame, in order (a value of nullopt erases). Errors:
 // kCorrupted (not a journal, checksum, truncation; `path` names the file
 // in the message, which never quotes record contents), kNotSupported (a
-// newer format version).
+// newer format version). `may_be_racing`, when given, is set for the two
+// failures a writer appending and publishing while `bytes` were read can
+// cause (a commit block torn or past the bytes read): read again before
+// calling that corruption.
 Result<JournalContents> ParseJournal(
     std::string_view bytes, const std::string& path,
     const std::function<void(std::string_view key,
-                             std::optional<std::string_view> value)>& record);
+                             std::optional<std::string_view> value)>& record,
+    bool* may_be_racing = nullptr);
 
 }  // namespace internal
 }  // namespace tokencache

@@ -336,7 +336,11 @@ bool LooksLikeJournal(std::string_view bytes) {
 Result<JournalContents> ParseJournal(
     std::string_view bytes, const std::string& path,
     const std::function<void(std::string_view,
-                             std::optional<std::string_view>)>& record) {
+                             std::optional<std::string_view>)>& record,
+    bool* may_be_racing) {
+  bool racing_unused = false;
+  bool& racing = may_be_racing != nullptr ? *may_be_racing : racing_unused;
+  racing = false;
   if (bytes.size() < kHeaderSize) {
     return CorruptedError("'" + path + "' is not a tokencache journal (" +
                           std::to_string(bytes.size()) + " bytes)");
@@ -370,6 +374,7 @@ Result<JournalContents> ParseJournal(
   const char* block = header + kCommitOffset;
   if (!HashMatches({contents.lineage, std::string_view(block, kCommitHashed)},
                    block + kCommitHashed)) {
+    racing = true;
     return CorruptedError("journal '" + path +
                           "' has a commit block failing its checksum");
   }
@@ -380,6 +385,7 @@ Result<JournalContents> ParseJournal(
                           "' has an impossible commit block");
   }
   if (contents.end > bytes.size()) {
+    racing = true;
     return CorruptedError("journal '" + path + "' is " +
                           std::to_string(bytes.size()) +
                           " bytes but its commit block says " +
@@ -565,7 +571,16 @@ class Journal {
       // which reports it if it is not a journal any more.
       return Load();
     }
-    if (end > size) return Truncated(end, size);
+    if (end > size) {
+      // Published after the stat: look at the size again.
+      struct stat now;
+      if (env_.fstat(fd_, &now) != 0) {
+        return OsError("cannot stat", path_, errno);
+      }
+      if (static_cast<std::uint64_t>(now.st_size) < end) {
+        return Truncated(end, static_cast<std::uint64_t>(now.st_size));
+      }
+    }
     if (end > end_) {
       SecretBytes bytes;
       bytes.Resize(static_cast<std::size_t>(end - end_));
@@ -598,7 +613,8 @@ class Journal {
       seq_ = seq;
     }
     // While a writer is between its append and its publish, the size runs
-    // ahead of the commit block: look again next time.
+    // ahead of the commit block: look again next time. (A size read before
+    // a commit that `end` already includes is older still: also again.)
     seen_size_ = end == size ? size : 0;
     return Status();
   }
@@ -643,31 +659,55 @@ class Journal {
       if (errno == ELOOP) return SymlinkRefused(path_);
       return OsError("cannot open", path_, errno);
     }
-    // A writer may be rewriting the commit block while it is read: only a
-    // checksum failure that persists is corruption.
+    // A writer may append and publish while the file is read: a commit
+    // block torn or past the bytes read is read again, and only a failure
+    // that persists is corruption.
     Status s;
     for (int attempt = 0; attempt < kCommitReadAttempts; ++attempt) {
-      s = LoadFrom(fd);
-      if (s.code() != Code::kCorrupted) break;
+      bool racing = false;
+      s = LoadFrom(fd, &racing);
+      if (!racing) break;
       std::this_thread::yield();
     }
     if (!s.ok()) close(fd);
     return s;
   }
 
-  Status LoadFrom(int fd) {
+  Status LoadFrom(int fd, bool* racing) {
     struct stat st;
     if (env_.fstat(fd, &st) != 0) return OsError("cannot stat", path_, errno);
     if (!S_ISREG(st.st_mode)) {
       return Status(Code::kPermissionDenied,
                     "'" + path_ + "' is not a regular file");
     }
-    const auto size = static_cast<std::uint64_t>(st.st_size);
+    // The commit block first, then the frames up to the end it names:
+    // frames before a published end never change, so the two reads agree
+    // however many commits land meanwhile. (Reading the file whole at a
+    // size taken first would meet a commit block published after it.)
+    std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    const std::uint64_t header_bytes = std::min<std::uint64_t>(size, kHeaderSize);
     SecretBytes bytes;
-    bytes.Resize(static_cast<std::size_t>(size));
+    bytes.Resize(static_cast<std::size_t>(header_bytes));
     if (Status s = PreadAll(fd, bytes.mutable_data(), bytes.size(), 0, path_);
         !s.ok()) {
       return s;
+    }
+    if (header_bytes == kHeaderSize) {
+      const std::uint64_t end = GetU64(bytes.data() + kCommitOffset);
+      if (env_.fstat(fd, &st) != 0) {
+        return OsError("cannot stat", path_, errno);
+      }
+      size = static_cast<std::uint64_t>(st.st_size);
+      // A wrong `end` (damage) is reported by ParseJournal; read no more
+      // than the file holds.
+      const std::uint64_t upto =
+          std::max<std::uint64_t>(kHeaderSize, std::min(end, size));
+      bytes.Resize(static_cast<std::size_t>(upto));
+      if (Status s = PreadAll(fd, bytes.mutable_data() + kHeaderSize,
+                              bytes.size() - kHeaderSize, kHeaderSize, path_);
+          !s.ok()) {
+        return s;
+      }
     }
     auto records = std::make_shared<Records>();
     Result<JournalContents> contents = ParseJournal(
@@ -677,7 +717,8 @@ class Journal {
                 value ? std::optional<Value>(
                             std::make_shared<SecretBytes>(*value))
                       : std::nullopt);
-        });
+        },
+        racing);
     if (!contents.ok()) return contents.status();
     if (fd_ >= 0) close(fd_);
     fd_ = fd;

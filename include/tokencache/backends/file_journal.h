@@ -24,11 +24,12 @@
 // Writers: a write transaction holds the exclusive lock `<path>.lock`
 // (tokencache/file_lock.h; FIFO across processes) from BeginWrite to its
 // end; Commit appends one frame, fdatasyncs it, then publishes it in the
-// commit block. A writer that dies mid-commit leaves a frame past the
-// commit block: the next writer keeps it when it is whole and valid (it is
-// then made durable and published) and cuts off a torn one. Readers take
-// no lock: they read only up to the commit block, which is published
-// after the frame is durable.
+// commit block. Readers never wait for a lock: they read only up to the
+// commit block, which is published after the frame is durable. A writer
+// that dies mid-commit leaves a frame past the commit block: the next
+// writer, or a reader that can take the writer lock at once (no writer is
+// running), keeps it when it is whole and valid (makes it durable and
+// publishes it) and cuts off a torn one.
 //
 // Compaction: when the frames hold more than twice the live records and
 // more than `compact_bytes`, the committing writer writes the live records
@@ -71,7 +72,7 @@ struct JournalStoreOptions {
   bool refuse_network_fs = false;
   bool create_parent_directories = true;
   // How long BeginWrite waits for the writer lock before kLockTimeout.
-  // Default: 30 s.
+  // OpenCache sets it from CacheOptions::lock_timeout. Default: 30 s.
   std::chrono::milliseconds lock_timeout = std::chrono::seconds(30);
   // Compact when the frames pass this many bytes and twice the size of the
   // live records. Default: 4 MiB.
