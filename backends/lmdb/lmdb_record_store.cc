@@ -159,8 +159,7 @@ class LmdbTransaction final : public RecordTransaction {
 
   // Rejects a record by its key before touching its value, which for a
   // token sits on an overflow page of its own (see the top of this file).
-  Status DoScanMatching(std::string_view prefix,
-                        const RecordKeyFilter& accept,
+  Status DoScanMatching(std::string_view prefix, const RecordKeyFilter& accept,
                         const RecordScanFn& fn) override {
     return Walk(prefix, accept, fn);
   }
@@ -314,10 +313,9 @@ class LmdbTransaction final : public RecordTransaction {
     const std::size_t inner_size =
         1 + (direct ? 0 : 4 + key.size()) + value->size();
     // Padded only when LMDB would keep it inline (see the top of this file).
-    const bool pad = inner_size >= kPadFrom &&
-                     env_->node_max() <= kMaxPadded &&
-                     kNodeHeader + stored.size() + inner_size <=
-                         env_->node_max();
+    const bool pad =
+        inner_size >= kPadFrom && env_->node_max() <= kMaxPadded &&
+        kNodeHeader + stored.size() + inner_size <= env_->node_max();
     SecretBytes packed;
     if (pad) {
       packed.Append(std::string_view(&kPaddedTag, 1));
