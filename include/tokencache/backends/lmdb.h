@@ -17,6 +17,14 @@
 // is adopted. Network file systems are refused: LMDB's lock file lives in
 // shared memory and does not work across machines.
 //
+// Layout: a value of 512 bytes or more (a token) is padded past LMDB's
+// inline limit so that it sits on its own overflow page (4 KiB each) and
+// the leaf pages hold only keys: a lookup walks a partition's keys without
+// touching the other tokens. Values stored inline by earlier versions
+// still read; a store written by this version cannot be read by a
+// tokencache from before that change (it reports kCorrupted). No padding
+// where pages are larger than 8 KiB.
+//
 // Thread safety: stores may be shared by threads; each transaction belongs
 // to one thread. A process must not use a store it inherited across fork().
 
