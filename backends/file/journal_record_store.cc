@@ -139,6 +139,18 @@ void Apply(Records* records, std::string_view key, std::optional<Value> value) {
   records->map.emplace(std::string(key), std::move(*value));
 }
 
+// An operation callback for ScanFrames/ParseJournal that applies each
+// operation to `records`, copying the value out of the read buffer.
+std::function<void(std::string_view, std::optional<std::string_view>)>
+ApplyingTo(Records* records) {
+  return [records](std::string_view key,
+                   std::optional<std::string_view> value) {
+    Apply(records, key,
+          value ? std::optional<Value>(std::make_shared<SecretBytes>(*value))
+                : std::nullopt);
+  };
+}
+
 // Parses the operations of one frame's payload, calling `op` for each.
 bool ParsePayload(std::string_view payload,
                   const std::function<void(std::string_view,
@@ -602,13 +614,7 @@ class Journal {
       }
       Records* target = Writable();
       ScanFrames(bytes.view(), end_, seq_, lineage_,
-                 [&](std::string_view key,
-                     std::optional<std::string_view> value) {
-                   Apply(target, key,
-                         value ? std::optional<Value>(
-                                     std::make_shared<SecretBytes>(*value))
-                               : std::nullopt);
-                 });
+                 ApplyingTo(target));
       end_ = end;
       seq_ = seq;
     }
@@ -712,13 +718,7 @@ class Journal {
     auto records = std::make_shared<Records>();
     Result<JournalContents> contents = ParseJournal(
         bytes.view(), path_,
-        [&](std::string_view key, std::optional<std::string_view> value) {
-          Apply(records.get(), key,
-                value ? std::optional<Value>(
-                            std::make_shared<SecretBytes>(*value))
-                      : std::nullopt);
-        },
-        racing);
+        ApplyingTo(records.get()), racing);
     if (!contents.ok()) return contents.status();
     if (fd_ >= 0) close(fd_);
     fd_ = fd;
@@ -759,13 +759,7 @@ class Journal {
       Records* target = Writable();
       ScanFrames(bytes.view().substr(0, scan.end - end_), end_, seq_,
                  lineage_,
-                 [&](std::string_view key,
-                     std::optional<std::string_view> value) {
-                   Apply(target, key,
-                         value ? std::optional<Value>(
-                                     std::make_shared<SecretBytes>(*value))
-                               : std::nullopt);
-                 });
+                 ApplyingTo(target));
       end_ = scan.end;
       seq_ = scan.seq;
     }
