@@ -124,6 +124,9 @@ Result<std::unique_ptr<Cache>> OpenFileJournal(
   JournalStoreOptions journal_options;
   // The journal's writers wait for its lock, as file-store writers do.
   journal_options.lock_timeout = options.lock_timeout;
+  // Lock-free readers rely on the local page cache ordering a frame before
+  // the commit block that publishes it; network file systems do not.
+  journal_options.refuse_network_fs = true;
   Result<std::unique_ptr<RecordStore>> opened =
       FileJournalStore::Open(path, journal_options);
   if (!opened.ok()) return opened.status();

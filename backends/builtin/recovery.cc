@@ -115,6 +115,11 @@ Result<FileTarget> ParseTarget(std::string_view text) {
   }
   target.cache_id = uri->Option("cache-id").value_or(target.path);
   target.lock_mode = uri->Option("lock").value_or("file");
+  if (target.format == "journal" && target.lock_mode != "file") {
+    return InvalidArgumentError(
+        "file cache URI: format=journal always uses its own lock file; "
+        "lock=" + target.lock_mode + " is not possible");
+  }
   if (target.lock_mode != "file" && target.lock_mode != "msal" &&
       target.lock_mode != "none") {
     return InvalidArgumentError(

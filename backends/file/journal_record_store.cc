@@ -40,6 +40,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "backends/file/file_common.h"
 #include "backends/file/file_env.h"
@@ -491,14 +492,50 @@ class Journal {
   // lock, and `base` (this writer's snapshot, released here) at the
   // current generation.
   Result<std::uint64_t> Commit(const std::shared_ptr<Records>& base,
+                               std::uint64_t generation,
                                const Changes& changes) {
     std::lock_guard<std::mutex> guard(mu_);
     --base->users;
+    // The lock says no other writer ran; the file must say so too (it may
+    // have been removed or replaced behind the lock's back).
+    if (seq_ != generation) {
+      return Status(Code::kConflict,
+                    "the journal moved past the expected generation");
+    }
+    if (fd_ >= 0) {
+      struct stat st;
+      if (env_.fstatat(dir_.fd, dir_.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) !=
+              0 ||
+          st.st_dev != dev_ || st.st_ino != ino_ ||
+          static_cast<std::uint64_t>(st.st_size) != end_) {
+        return Status(Code::kConflict,
+                      "journal '" + path_ + "' changed under the writer lock");
+      }
+    }
+    SecretBytes payload;
+    for (const auto& [key, value] : changes) {
+      if (key.size() > kMaxPayload ||
+          (value.has_value() && (*value)->size() > kMaxPayload)) {
+        return Status(Code::kResourceExhausted,
+                      "a record is too large for a journal frame");
+      }
+      AppendOp(&payload, key, value);
+    }
+    if (payload.size() > kMaxPayload) {
+      return Status(Code::kResourceExhausted,
+                    "the commit is too large for a journal frame (1 GiB)");
+    }
     if (fd_ < 0) {
       if (Status s = Create(); !s.ok()) return s;
     }
-    SecretBytes payload;
-    for (const auto& [key, value] : changes) AppendOp(&payload, key, value);
+    // A compaction's (or creation's) rename is not acknowledged with anything appended to
+    // the new file until the directory entry is durable.
+    if (dir_sync_pending_) {
+      if (env_.fsync(dir_.fd) != 0) {
+        return OsError("cannot fsync the directory of", path_, errno);
+      }
+      dir_sync_pending_ = false;
+    }
     const std::uint64_t seq = seq_ + 1;
     SecretBytes frame = Frame(lineage_, seq, 0, payload);
     const std::uint64_t end = end_ + frame.size();
@@ -506,24 +543,32 @@ class Journal {
     if (written.ok() && fdatasync(fd_) != 0) {
       written = OsError("cannot fdatasync", path_, errno);
     }
+    if (written.ok()) written = Publish(end, seq);
     if (!written.ok()) {
-      // Not published: readers never saw it. Cut it off so the next writer
-      // does not keep a frame we report as failed.
-      if (ftruncate(fd_, static_cast<off_t>(end_)) == 0) (void)fdatasync(fd_);
+      // Not published: readers never saw it. Take it back, so that no
+      // later writer or reader keeps a frame we report as failed; if the
+      // file cannot be cut, spoil the frame's checksum instead.
+      if (ftruncate(fd_, static_cast<off_t>(end_)) != 0 ||
+          fdatasync(fd_) != 0) {
+        const std::string zeros(kFrameHead, '\0');
+        if (PwriteAll(fd_, zeros, end_, path_).ok()) (void)fdatasync(fd_);
+      }
       return written;
     }
-    if (Status s = Publish(end, seq); !s.ok()) {
-      return Status(s.code(),
-                    s.message() +
-                        " (the commit is durable; the next writer publishes "
-                        "it)",
-                    s.os_error());
-    }
-    Records* target = Writable();
-    for (const auto& [key, value] : changes) Apply(target, key, value);
     end_ = end;
     seq_ = seq;
     seen_size_ = end;
+    try {
+      Records* target = Writable();
+      for (const auto& [key, value] : changes) Apply(target, key, value);
+    } catch (...) {
+      // Durable and published: the commit stands. Load the file afresh
+      // next time instead of trusting a half-applied map.
+      close(fd_);
+      fd_ = -1;
+      ino_ = 0;
+      return seq;
+    }
     MaybeCompact();
     return seq;
   }
@@ -741,27 +786,47 @@ class Journal {
     if (env_.fstat(fd_, &st) != 0) return OsError("cannot stat", path_, errno);
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size <= end_) return Status();
-    SecretBytes bytes;
-    bytes.Resize(static_cast<std::size_t>(size - end_));
-    if (Status s =
-            PreadAll(fd_, bytes.mutable_data(), bytes.size(), end_, path_);
-        !s.ok()) {
-      return s;
+    // Frame by frame, each read only once its head says it fits: a huge or
+    // sparse tail costs no more memory than its valid frames.
+    std::vector<std::pair<std::uint64_t, SecretBytes>> kept;
+    std::uint64_t pos = end_;
+    std::uint64_t seq = seq_;
+    while (size - pos >= kFrameOverhead) {
+      char head[kFrameHead];
+      if (Status s = PreadAll(fd_, head, sizeof(head), pos, path_); !s.ok()) {
+        return s;
+      }
+      const std::uint32_t length = GetU32(head);
+      if (length > kMaxPayload || size - pos - kFrameOverhead < length) break;
+      SecretBytes frame;
+      frame.Resize(kFrameOverhead + length);
+      if (Status s =
+              PreadAll(fd_, frame.mutable_data(), frame.size(), pos, path_);
+          !s.ok()) {
+        return s;
+      }
+      FrameScan one = ScanFrames(
+          frame.view(), pos, seq, lineage_,
+          [](std::string_view, std::optional<std::string_view>) {});
+      if (one.stopped || one.end != pos + frame.size()) break;
+      kept.emplace_back(pos, std::move(frame));
+      pos = one.end;
+      seq = one.seq;
     }
-    FrameScan scan = ScanFrames(
-        bytes.view(), end_, seq_, lineage_,
-        [](std::string_view, std::optional<std::string_view>) {});
-    if (scan.end > end_) {
+    if (!kept.empty()) {
       if (fdatasync(fd_) != 0) {
         return OsError("cannot fdatasync", path_, errno);
       }
-      if (Status s = Publish(scan.end, scan.seq); !s.ok()) return s;
+      if (Status s = Publish(pos, seq); !s.ok()) return s;
       Records* target = Writable();
-      ScanFrames(bytes.view().substr(0, scan.end - end_), end_, seq_,
-                 lineage_,
-                 ApplyingTo(target));
-      end_ = scan.end;
-      seq_ = scan.seq;
+      std::uint64_t at_seq = seq_;
+      for (const auto& [at, frame] : kept) {
+        at_seq = ScanFrames(frame.view(), at, at_seq, lineage_,
+                            ApplyingTo(target))
+                     .seq;
+      }
+      end_ = pos;
+      seq_ = seq;
     }
     if (size > end_) {
       if (ftruncate(fd_, static_cast<off_t>(end_)) != 0 ||
@@ -821,9 +886,10 @@ class Journal {
     }
     close(fd);
     ReleaseTemp(temp);
-    if (env_.fsync(dir_.fd) != 0) {
-      return OsError("cannot fsync the directory of", path_, errno);
-    }
+    // The rename is done: whatever happens next, the path names the new
+    // file. Until its directory entry is durable, no commit appended to it
+    // is acknowledged (Commit retries the fsync first).
+    if (env_.fsync(dir_.fd) != 0) dir_sync_pending_ = true;
     // The temp was write-only: open the installed file for reading too,
     // and make sure it is the one we wrote.
     const int installed = env_.openat(dir_.fd, dir_.name.c_str(),
@@ -877,6 +943,9 @@ class Journal {
     for (const auto& [key, value] : current_->map) {
       AppendOp(&payload, key, value);
     }
+    // Too big for one frame: keep the history rather than write a file no
+    // process could read back.
+    if (payload.size() > kMaxPayload) return;
     SecretBytes frame = Frame(lineage_, seq_, kSnapshotFrame, payload);
     const std::uint64_t end = kHeaderSize + frame.size();
     std::string header = Header(lineage_, seq_ - 1);
@@ -904,6 +973,8 @@ class Journal {
   // the size stays the same.
   std::uint64_t seen_size_ = 0;
   std::shared_ptr<Records> current_;
+  // A compaction renamed but could not fsync the directory.
+  bool dir_sync_pending_ = false;
 };
 
 class JournalTransaction final : public RecordTransaction {
@@ -999,7 +1070,8 @@ class JournalTransaction final : public RecordTransaction {
       writer_.reset();
       return generation();
     }
-    Result<std::uint64_t> committed = journal_->Commit(base, changes_);
+    Result<std::uint64_t> committed =
+        journal_->Commit(base, generation(), changes_);
     changes_.clear();
     writer_.reset();
     return committed;

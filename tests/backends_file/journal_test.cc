@@ -894,6 +894,59 @@ TEST_CASE(
   CHECK(ReadAll(*MustOpen(file)).first.at("big").size() == 4096);
 }
 
+TEST_CASE(
+    "A commit refuses a journal removed or replaced behind the writer lock "
+    "and writes nothing into it",
+    "[journal][file]") {
+  TempDir dir;
+  const fs::path file = dir / "j.journal";
+  std::unique_ptr<RecordStore> store = MustOpen(file);
+  CommitChanges(*store, {{"k", std::string("v1")}});
+  {
+    // Removed between BeginWrite and Commit: a frame appended to the
+    // unlinked inode would be acknowledged and lost.
+    Result<std::unique_ptr<RecordTransaction>> txn = store->BeginWrite();
+    REQUIRE_OK(txn);
+    REQUIRE_OK((*txn)->Put("k", "v2"));
+    REQUIRE(fs::remove(file));
+    Result<std::uint64_t> committed = (*txn)->Commit();
+    CHECK(committed.status().code() == Code::kConflict);
+    CHECK_FALSE(fs::exists(file));
+  }
+  CommitChanges(*store, {{"k", std::string("v3")}});
+  const std::string before = ReadBytes(file);
+  {
+    // Replaced by another file (a restore from backup, say).
+    Result<std::unique_ptr<RecordTransaction>> txn = store->BeginWrite();
+    REQUIRE_OK(txn);
+    REQUIRE_OK((*txn)->Put("k", "v4"));
+    const fs::path copy = dir / "copy";
+    fs::copy_file(file, copy);
+    fs::rename(copy, file);
+    Result<std::uint64_t> committed = (*txn)->Commit();
+    CHECK(committed.status().code() == Code::kConflict);
+    CHECK(ReadBytes(file) == before);
+  }
+  CHECK(ReadAll(*MustOpen(file)).first == Records{{"k", "v3"}});
+}
+
+TEST_CASE(
+    "A huge sparse tail past the commit block is cut off without reading "
+    "it into memory",
+    "[journal][file]") {
+  TempDir dir;
+  const fs::path file = dir / "j.journal";
+  std::unique_ptr<RecordStore> store = MustOpen(file);
+  CommitChanges(*store, {{"k", std::string("v")}});
+  const std::uint64_t size = SizeOf(file);
+  // 64 GiB of holes: reading it whole would fail or exhaust memory.
+  fs::resize_file(file, size + (std::uint64_t{64} << 30));
+  CommitChanges(*store, {{"k2", std::string("w")}});
+  CHECK(SizeOf(file) < size + 4096);
+  CHECK(ReadAll(*MustOpen(file)).first ==
+        Records{{"k", "v"}, {"k2", "w"}});
+}
+
 TEST_CASE("A read transaction keeps its snapshot while the same handle commits",
           "[journal][file]") {
   TempDir dir;

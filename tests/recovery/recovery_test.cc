@@ -476,5 +476,22 @@ TEST_CASE(
   CHECK(VerifyCache(FileUri(file, "format=journal"))->code == Code::kOk);
 }
 
+TEST_CASE(
+    "A journal URI with another lock mode is refused by verify, recover "
+    "and OpenCache alike",
+    "[recovery][journal]") {
+  test::TempDir dir;
+  for (const char* mode : {"none", "msal"}) {
+    const std::string uri = "file://" + (dir / "c.journal").string() +
+                            "?format=journal&lock=" + mode;
+    INFO(uri);
+    CHECK(VerifyCache(uri).status().code() == Code::kInvalidArgument);
+    CHECK(RecoverCache(uri, RecoverOptions()).status().code() ==
+          Code::kInvalidArgument);
+    CHECK(OpenCache(uri).status().code() == Code::kInvalidArgument);
+  }
+  CHECK(ListNames(dir.path()).empty());
+}
+
 }  // namespace
 }  // namespace tokencache

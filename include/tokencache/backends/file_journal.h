@@ -24,12 +24,12 @@
 // Writers: a write transaction holds the exclusive lock `<path>.lock`
 // (tokencache/file_lock.h; FIFO across processes) from BeginWrite to its
 // end; Commit appends one frame, fdatasyncs it, then publishes it in the
-// commit block. Readers never wait for a lock: they read only up to the
-// commit block, which is published after the frame is durable. A writer
-// that dies mid-commit leaves a frame past the commit block: the next
-// writer, or a reader that can take the writer lock at once (no writer is
-// running), keeps it when it is whole and valid (makes it durable and
-// publishes it) and cuts off a torn one.
+// commit block. Readers never wait for another process: they read only up
+// to the commit block, which is published after the frame is durable. A
+// writer that dies mid-commit leaves a frame past the commit block: the
+// next writer, or a reader that can take the writer lock at once (no
+// writer is running), keeps it when it is whole and valid (makes it
+// durable and publishes it) and cuts off a torn one.
 //
 // Compaction: when the frames hold more than twice the live records and
 // more than `compact_bytes`, the committing writer writes the live records
@@ -38,7 +38,8 @@
 // inode and load it; generations do not change.
 //
 // Generations are the sequence numbers: equal in every process for the
-// same state. A journal created anew (after the file was removed) starts
+// same state (a process that sees the file removed moves its own number on
+// by one). A journal created anew (after the file was removed) starts
 // its numbers at the current time in microseconds, so numbers of an older
 // file are not reused.
 //
@@ -47,8 +48,13 @@
 // with, and the file is left untouched (recovery is explicit: `tokencache
 // recover`). Errors name positions, never record contents.
 //
+// Network file systems: OpenCache refuses them for journals
+// (refuse_network_fs), since lock-free readers rely on the local page
+// cache showing a frame before the commit block that publishes it.
+//
 // Thread safety: the store and its transactions follow RecordStore's
-// rules. A read transaction is a snapshot: a commit while it is open (in
+// rules. Within one process, a read waits for a commit in progress (one
+// mutex guards the in-memory records). A read transaction is a snapshot: a commit while it is open (in
 // this process) copies the record map instead of changing it in place.
 
 #ifndef TOKENCACHE_BACKENDS_FILE_JOURNAL_H_
@@ -96,8 +102,9 @@ class TOKENCACHE_EXPORT FileJournalStore {
   // The store's transactions return: BeginRead/BeginWrite kCorrupted when
   // a commit by another process cannot be read back (the file is left as
   // it is), kLockTimeout (BeginWrite); Commit kResourceExhausted on a full
-  // disk, quota or file-size limit, kIoError otherwise, in both cases with
-  // the journal as it was before the commit.
+  // disk, quota or file-size limit, or for a commit over 1 GiB, kConflict
+  // when the file was removed or replaced behind the writer lock, kIoError
+  // otherwise, in each case with the journal as it was before the commit.
   static Result<std::unique_ptr<RecordStore>> Open(
       const std::filesystem::path& path,
       const JournalStoreOptions& options = JournalStoreOptions());
