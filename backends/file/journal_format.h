@@ -34,7 +34,9 @@ struct JournalContents {
 // every committed frame, in order (a value of nullopt erases). Errors:
 // kCorrupted (not a journal, checksum, truncation; `path` names the file
 // in the message, which never quotes record contents), kNotSupported (a
-// newer format version). `may_be_racing`, when given, is set for the two
+// newer format version). On an error `record` may already have been
+// called for the frames before the bad one: drop what it received.
+// `may_be_racing`, when given, is set for the two
 // failures a writer appending and publishing while `bytes` were read can
 // cause (a commit block torn or past the bytes read): read again before
 // calling that corruption.

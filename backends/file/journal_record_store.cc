@@ -406,17 +406,17 @@ Result<JournalContents> ParseJournal(
   }
   std::string_view frames =
       bytes.substr(kHeaderSize, contents.end - kHeaderSize);
-  // Checked whole before any record is passed on.
-  FrameScan scan = ScanFrames(
-      frames, kHeaderSize, base_seq, contents.lineage,
-      [](std::string_view, std::optional<std::string_view>) {});
+  // One pass: each frame is checked before its records are passed on, and
+  // on an error the caller drops what it was given (both callers fill a
+  // fresh map or an uncommitted transaction).
+  FrameScan scan =
+      ScanFrames(frames, kHeaderSize, base_seq, contents.lineage, record);
   if (scan.stopped || scan.end != contents.end || scan.seq != contents.seq) {
     return CorruptedError(
         "journal '" + path + "' has " +
         scan.stopped.value_or("frames that do not match its commit block") +
         " inside its committed part");
   }
-  ScanFrames(frames, kHeaderSize, base_seq, contents.lineage, record);
   contents.uncommitted_bytes = bytes.size() - contents.end;
   return contents;
 }
