@@ -11,6 +11,7 @@
 #include <shared_mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cache-core/cache_state.h"
 #include "cache-core/record_key.h"
@@ -34,6 +35,24 @@ RecordEntity ToRecordEntity(const internal::Entity& entity) {
   return std::visit([](const auto& e) -> RecordEntity { return e; }, entity);
 }
 
+bool IsSectionKey(std::string_view key) {
+  return key.substr(0, internal::kSectionKeyPrefix.size()) ==
+         internal::kSectionKeyPrefix;
+}
+
+// Whether `entity` belongs under `key`. Access tokens, the records
+// lookups read most, are checked in per-thread buffers, without
+// allocating.
+bool IsKeyOf(std::string_view key, const internal::Entity& entity) {
+  if (const auto* token = std::get_if<AccessToken>(&entity)) {
+    thread_local std::string built;
+    thread_local std::vector<std::string> scopes;
+    internal::BuildRecordKey(*token, &built, &scopes);
+    return built == key;
+  }
+  return internal::RecordKeyOf(entity) == key;
+}
+
 // Loads records for a partial CacheState from one transaction of a record
 // store, decoding them with the cache's codec.
 class StoreSource final : public internal::RecordSource {
@@ -49,8 +68,7 @@ class StoreSource final : public internal::RecordSource {
     Status inner;
     const RecordScanFn take = [&](std::string_view key,
                                   std::string_view value) {
-      if (key.substr(0, internal::kSectionKeyPrefix.size()) ==
-          internal::kSectionKeyPrefix) {
+      if (IsSectionKey(key)) {
         if (filter != Filter::kAll || accept) return true;
         std::optional<std::string> name = internal::SectionNameOf(key);
         if (!name.has_value()) {
@@ -60,29 +78,17 @@ class StoreSource final : public internal::RecordSource {
         found_sections.push_back(ExtraField{*name, std::string(value)});
         return true;
       }
-      const std::string_view kind = internal::RecordKindOf(key);
-      if (filter == Filter::kAccounts && kind != "ac") return true;
-      Result<RecordEntity> decoded = codec_->Decode(value);
-      if (!decoded.ok()) {
-        inner = decoded.status().WithContext(
-            "decoding a stored record of kind '" + std::string(kind) + "'");
-        if (inner.code() != Code::kNotSupported) {
-          inner = Status(Code::kCorrupted, inner.message());
-        }
+      if (filter == Filter::kAccounts && internal::RecordKindOf(key) != "ac") {
+        return true;
+      }
+      Result<internal::Entity> entity = DecodeAt(key, value);
+      if (!entity.ok()) {
+        inner = entity.status();
         return false;
       }
-      internal::Entity entity = ToEntity(std::move(*decoded));
-      // A record whose contents belong under another key (a bug, or bytes
-      // moved by hand) would shadow or duplicate the real one.
-      if (internal::RecordKeyOf(entity) != key) {
-        inner = CorruptedError("a stored record of kind '" +
-                               std::string(kind) +
-                               "' does not match the key it is stored under");
-        return false;
-      }
-      // A fresh copy, not the derived key: that one was built with room to
-      // spare, and the state keeps its keys for as long as it lives.
-      found.emplace_back(std::string(key), std::move(entity));
+      // A fresh copy, not a view into the store: the state keeps its keys
+      // for as long as it lives.
+      found.emplace_back(std::string(key), std::move(*entity));
       return true;
     };
     Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
@@ -96,7 +102,50 @@ class StoreSource final : public internal::RecordSource {
     return Status();
   }
 
+  Status Visit(std::string_view prefix, const KeyFilter& accept,
+               const VisitFn& fn) override {
+    Status inner;
+    const RecordScanFn take = [&](std::string_view key,
+                                  std::string_view value) {
+      if (IsSectionKey(key)) return true;
+      Result<internal::Entity> entity = DecodeAt(key, value);
+      if (!entity.ok()) {
+        inner = entity.status();
+        return false;
+      }
+      return fn(key, *entity);
+    };
+    Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
+                            : txn_->Scan(prefix, take);
+    if (!scanned.ok()) return scanned;
+    return inner;
+  }
+
  private:
+  // Decodes the record stored under `key`. kCorrupted for bytes the codec
+  // cannot read and for a record whose contents belong under another key
+  // (a bug, or bytes moved by hand: it would shadow or duplicate the real
+  // one); kNotSupported for a newer format.
+  Result<internal::Entity> DecodeAt(std::string_view key,
+                                    std::string_view value) const {
+    const std::string_view kind = internal::RecordKindOf(key);
+    Result<RecordEntity> decoded = codec_->Decode(value);
+    if (!decoded.ok()) {
+      Status s = decoded.status().WithContext(
+          "decoding a stored record of kind '" + std::string(kind) + "'");
+      if (s.code() != Code::kNotSupported) {
+        s = Status(Code::kCorrupted, s.message());
+      }
+      return s;
+    }
+    internal::Entity entity = ToEntity(std::move(*decoded));
+    if (!IsKeyOf(key, entity)) {
+      return CorruptedError("a stored record of kind '" + std::string(kind) +
+                            "' does not match the key it is stored under");
+    }
+    return Result<internal::Entity>(std::move(entity));
+  }
+
   RecordTransaction* txn_;
   const RecordCodec* codec_;
 };

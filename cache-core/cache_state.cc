@@ -102,6 +102,90 @@ std::uint64_t RequiredScopeBits(const std::vector<std::string>& requested) {
   return has_resource ? resource : oidc;
 }
 
+// Whether an access token stored under a lookup's access-token prefix (so
+// its partition, client and realm are the query's) matches the rest of
+// `query`: alias group, token type, key id, extra key components and
+// scopes. `token_group` is the token's environment group, `token_scopes`
+// NormalizeScopes(token.target), `query_group` the query's group.
+bool MatchesBeyondPrefix(const AccessToken& token, std::string_view token_group,
+                         const std::vector<std::string>& token_scopes,
+                         const AccessTokenQuery& query,
+                         std::string_view query_group) {
+  return EqualsIgnoreCase(token_group, query_group) &&
+         TokenTypesEqual(token.token_type, query.token_type) &&
+         EqualsIgnoreCase(token.key_id, query.key_id) &&
+         ComponentsEqual(token.additional_key_components,
+                         query.additional_key_components) &&
+         ScopesSatisfy(token_scopes, query.scopes);
+}
+
+// Whether a match in `state` cached at `cached_at` beats the best so far
+// (`best` null when none). Several matches happen only when a writer
+// skipped the intersecting-scope cleanup: prefer a usable token, then the
+// newest; on a tie the first in key order stays.
+bool BeatsBest(LookupState state, UnixSeconds cached_at,
+               const AccessToken* best, LookupState best_state) {
+  return best == nullptr || StateRank(state) > StateRank(best_state) ||
+         (state == best_state && cached_at > best->cached_at);
+}
+
+bool IsUsable(LookupState state) {
+  return state == LookupState::kValid || state == LookupState::kRefreshDue;
+}
+
+// The scopes a token's key must name for a lookup of `scopes` to match:
+// the resource scopes, or when there are none the OIDC scopes but
+// offline_access (ScopesSatisfy), spelled as in the key's scope set
+// (lower-cased, escaped), sorted and unique. Written into `spelled`,
+// reusing its strings; returns how many there are.
+std::size_t RequiredKeyScopes(const std::vector<std::string>& scopes,
+                              std::vector<std::string>* spelled) {
+  const bool any_resource =
+      std::any_of(scopes.begin(), scopes.end(),
+                  [](const std::string& s) { return !IsOidcScope(s); });
+  std::size_t count = 0;
+  for (const std::string& scope : scopes) {
+    if (any_resource ? IsOidcScope(scope)
+                     : EqualsIgnoreCase(scope, "offline_access")) {
+      continue;
+    }
+    if (count == spelled->size()) spelled->emplace_back();
+    std::string& out = (*spelled)[count++];
+    out.clear();
+    AppendKeyComponent(&out, scope, /*lower=*/true);
+  }
+  const auto first = spelled->begin();
+  std::sort(first, first + static_cast<std::ptrdiff_t>(count));
+  return static_cast<std::size_t>(
+      std::unique(first, first + static_cast<std::ptrdiff_t>(count)) - first);
+}
+
+// Whether the access-token key `key` names every scope of [begin, end).
+// The scope set is the key's last component: "|" inside components is
+// escaped, and so is a space inside a scope.
+bool KeyNamesScopes(std::string_view key,
+                    std::vector<std::string>::const_iterator begin,
+                    std::vector<std::string>::const_iterator end) {
+  const std::size_t bar = key.rfind('|');
+  if (bar == std::string_view::npos) return false;
+  const std::string_view set = key.substr(bar + 1);
+  for (auto it = begin; it != end; ++it) {
+    const std::string& scope = *it;
+    bool present = false;
+    for (std::size_t pos = 0; pos <= set.size();) {
+      std::size_t stop = set.find(' ', pos);
+      if (stop == std::string_view::npos) stop = set.size();
+      if (set.substr(pos, stop - pos) == scope) {
+        present = true;
+        break;
+      }
+      pos = stop + 1;
+    }
+    if (!present) return false;
+  }
+  return true;
+}
+
 // Whether `incoming` should replace `existing` of the same identity.
 bool IncomingWins(const Entity& incoming, const Entity& existing) {
   if (const auto* in = std::get_if<AccessToken>(&incoming)) {
@@ -170,7 +254,6 @@ Record MakeRecord(Entity entity) {
   record.env_group = EnvironmentGroupKey(EnvironmentOf(entity));
   if (const auto* at = std::get_if<AccessToken>(&entity)) {
     record.scopes = NormalizeScopes(at->target);
-    record.token_type = NormalizeTokenType(at->token_type);
   }
   record.entity = std::move(entity);
   return record;
@@ -262,38 +345,25 @@ void CacheState::Need(std::string_view prefix,
   }
 }
 
-void CacheState::NeedAccessTokens(
-    std::string_view prefix, const std::vector<std::string>& scopes) const {
-  if (source_ == nullptr || Covered(prefix)) return;
-  // The scopes ScopesSatisfy requires of a token: the resource scopes, or
-  // when there are none the OIDC scopes but offline_access. They are
-  // spelled as in the key's scope set (lower-cased, escaped), which lists
-  // the token's normalized scopes separated by spaces. Built in per-thread
-  // buffers: a warm lookup finds its memo without allocating.
-  const bool any_resource =
-      std::any_of(scopes.begin(), scopes.end(),
-                  [](const std::string& s) { return !IsOidcScope(s); });
+CacheState::AtSource CacheState::NeedAccessTokens(
+    std::string_view prefix, const std::vector<std::string>& scopes,
+    RecordSource::KeyFilter* accept) const {
+  if (source_ == nullptr || Covered(prefix)) return AtSource::kMemory;
+  // Built in per-thread buffers: a warm lookup finds its memo without
+  // allocating. The filter below refers to `spelled`, which stays as it is
+  // until this thread's next lookup.
   thread_local std::vector<std::string> spelled;
-  std::size_t count = 0;
-  for (const std::string& scope : scopes) {
-    if (any_resource ? IsOidcScope(scope)
-                     : EqualsIgnoreCase(scope, "offline_access")) {
-      continue;
-    }
-    if (count == spelled.size()) spelled.emplace_back();
-    std::string& out = spelled[count++];
-    out.clear();
-    AppendKeyComponent(&out, scope, /*lower=*/true);
-  }
+  const std::size_t count = RequiredKeyScopes(scopes, &spelled);
   if (count == 0) {
     Need(prefix);
-    return;
+    return AtSource::kMemory;
   }
-  const auto first = spelled.begin();
-  std::sort(first, first + static_cast<std::ptrdiff_t>(count));
-  const auto required_end =
-      std::unique(first, first + static_cast<std::ptrdiff_t>(count));
-  const std::vector<std::string>::const_iterator required_begin = first;
+  const std::vector<std::string>::const_iterator required_begin =
+      spelled.begin();
+  const std::vector<std::string>::const_iterator required_end =
+      required_begin + static_cast<std::ptrdiff_t>(count);
+  // The memo of this lookup: prefix, NUL, the required scopes each
+  // followed by a space.
   thread_local std::string lookup;
   lookup.assign(prefix);
   lookup.push_back('\0');
@@ -301,35 +371,22 @@ void CacheState::NeedAccessTokens(
     lookup += *it;
     lookup.push_back(' ');
   }
-  if (loaded_lookups_.find(lookup) != loaded_lookups_.end()) return;
-
-  const RecordSource::KeyFilter accept = [&](std::string_view key) {
-    // The scope set is the key's last component: "|" inside components is
-    // escaped, and so is a space inside a scope.
-    const std::size_t bar = key.rfind('|');
-    if (bar == std::string_view::npos) return false;
-    const std::string_view set = key.substr(bar + 1);
-    for (auto it = required_begin; it != required_end; ++it) {
-      const std::string& scope = *it;
-      bool present = false;
-      for (std::size_t pos = 0; pos <= set.size();) {
-        std::size_t end = set.find(' ', pos);
-        if (end == std::string_view::npos) end = set.size();
-        if (set.substr(pos, end - pos) == scope) {
-          present = true;
-          break;
-        }
-        pos = end + 1;
-      }
-      if (!present) return false;
-    }
-    return true;
-  };
-  ExtraFields sections;  // none: a filtered load skips sections
-  if (!LoadFromSource(prefix, RecordSource::Filter::kAll, accept, &sections)) {
-    return;
+  if (loaded_lookups_.find(lookup) != loaded_lookups_.end()) {
+    return AtSource::kMemory;
   }
-  loaded_lookups_.insert(lookup);
+  *accept = [required_begin, required_end](std::string_view key) {
+    return KeyNamesScopes(key, required_begin, required_end);
+  };
+  if (!journaling_ &&
+      seen_lookups_.insert(std::hash<std::string>()(lookup)).second) {
+    return AtSource::kSource;
+  }
+  ExtraFields sections;  // none: a filtered load skips sections
+  if (LoadFromSource(prefix, RecordSource::Filter::kAll, *accept,
+                     &sections)) {
+    loaded_lookups_.insert(lookup);
+  }
+  return AtSource::kMemory;
 }
 
 void CacheState::ResetPartial() {
@@ -339,6 +396,7 @@ void CacheState::ResetPartial() {
   unknown_sections_.clear();
   loaded_.clear();
   loaded_lookups_.clear();
+  seen_lookups_.clear();
   loaded_all_ = false;
   loaded_accounts_ = false;
   touched_.clear();
@@ -361,7 +419,10 @@ AccessTokenLookup CacheState::FindAccessToken(
   std::string& prefix = ScratchKey();
   AccessTokenPrefix(&prefix, query.home_account_id, query.client_id,
                     query.realm, query.user_assertion_hash);
-  NeedAccessTokens(prefix, query.scopes);
+  RecordSource::KeyFilter accept;
+  if (NeedAccessTokens(prefix, query.scopes, &accept) == AtSource::kSource) {
+    return FindAccessTokenInSource(prefix, accept, query, now, buffer);
+  }
   const auto slots = at_index_.find(prefix);
   if (slots == at_index_.end()) return result;
   const std::string_view group = EnvironmentGroupView(query.environment);
@@ -370,37 +431,66 @@ AccessTokenLookup CacheState::FindAccessToken(
   const AccessToken* best = nullptr;
   LookupState best_state = LookupState::kNotFound;
   // The slots are the records a prefix scan would visit, in key order, so
-  // ties below resolve as they would in a scan.
+  // ties resolve as they would in a scan.
   for (const AtSlot& slot : slots->second) {
     ++record_visits;
     const AccessToken* token = slot.token;
     if ((required & ~slot.scope_bits) != 0 || token == nullptr) continue;
     const Record& record = slot.it->second;
-    // Partition, client and realm are equal by construction of the prefix
-    // (the key holds them lower-cased); the rest is checked here.
-    if (!EqualsIgnoreCase(record.env_group, group)) continue;
-    if (!TokenTypesEqual(record.token_type, query.token_type)) continue;
-    if (!EqualsIgnoreCase(token->key_id, query.key_id)) continue;
-    if (!ComponentsEqual(token->additional_key_components,
-                         query.additional_key_components)) {
+    if (!MatchesBeyondPrefix(*token, record.env_group, record.scopes, query,
+                             group)) {
       continue;
     }
-    if (!ScopesSatisfy(record.scopes, query.scopes)) continue;
     ++result.match_count;
     const LookupState state = AccessTokenState(*token, now, buffer);
-    // Several matches happen only when a writer skipped the
-    // intersecting-scope cleanup. Prefer a usable token, then the newest.
-    if (best == nullptr || StateRank(state) > StateRank(best_state) ||
-        (state == best_state && token->cached_at > best->cached_at)) {
+    if (BeatsBest(state, token->cached_at, best, best_state)) {
       best = token;
       best_state = state;
     }
   }
   result.state = best_state;
-  if (best_state == LookupState::kValid ||
-      best_state == LookupState::kRefreshDue) {
-    result.token = *best;
+  if (IsUsable(best_state)) result.token = *best;
+  return result;
+}
+
+AccessTokenLookup CacheState::FindAccessTokenInSource(
+    std::string_view prefix, const RecordSource::KeyFilter& accept,
+    const AccessTokenQuery& query, UnixSeconds now,
+    std::chrono::seconds buffer) const {
+  AccessTokenLookup result;
+  const std::string_view group = EnvironmentGroupView(query.environment);
+  // The best match so far lives in result.token; the others are dropped
+  // (and wiped) as the source moves on.
+  LookupState best_state = LookupState::kNotFound;
+  thread_local std::vector<std::string> token_scopes;
+  Status s = source_->Visit(
+      prefix, accept, [&](std::string_view, Entity& entity) {
+        ++record_visits;
+        AccessToken* token = std::get_if<AccessToken>(&entity);
+        if (token == nullptr) return true;
+        NormalizeScopesInto(token->target, &token_scopes);
+        const std::string_view token_group =
+            EnvironmentGroupView(token->environment);
+        if (!MatchesBeyondPrefix(*token, token_group, token_scopes, query,
+                                 group)) {
+          return true;
+        }
+        ++result.match_count;
+        const LookupState state = AccessTokenState(*token, now, buffer);
+        const AccessToken* best =
+            result.token.has_value() ? &*result.token : nullptr;
+        if (BeatsBest(state, token->cached_at, best, best_state)) {
+          result.token = std::move(*token);
+          best_state = state;
+        }
+        return true;
+      });
+  if (!s.ok()) {
+    if (source_status_.ok()) source_status_ = std::move(s);
+    return AccessTokenLookup();
   }
+  result.state = best_state;
+  if (!IsUsable(best_state)) result.token.reset();
   return result;
 }
 

@@ -5,8 +5,8 @@
 // from record key (record_key.h) to a Record, so every query is a prefix
 // scan of one partition: O(log n + records under the prefix), never a scan
 // of all tokens. Each access token is stored with its pre-normalized scope
-// set, token type and alias group, so that a lookup compares string_views
-// and allocates nothing until it copies the token it returns. Silent
+// set and alias group, so that a lookup compares string_views and
+// allocates nothing until it copies the token it returns. Silent
 // access-token lookups, the hot path, skip the ordered map: a secondary
 // index (AtIndex below) maps each access-token prefix to its records.
 //
@@ -18,6 +18,8 @@
 // that holds only what was asked for. With a RecordSource attached, every
 // query and mutation first loads the key prefix it is about to look at
 // (Need()), so a lookup reads one partition of the store, never all of it.
+// A silent lookup seen for the first time reads the store without keeping
+// anything (admission, NeedAccessTokens).
 // Loaded records stay valid for as long as the store's generation does not
 // change; the owner (Cache) resets the state when it does.
 //
@@ -59,7 +61,6 @@ struct Record {
   Entity entity;
   std::string env_group;            // EnvironmentGroupKey(environment).
   std::vector<std::string> scopes;  // Access tokens: NormalizeScopes(target).
-  std::string token_type;           // Access tokens: NormalizeTokenType().
 };
 
 // Builds the Record (with derived fields) for an entity.
@@ -75,6 +76,8 @@ class RecordSource {
   };
   // Decides from a record's key alone whether to load it.
   using KeyFilter = std::function<bool(std::string_view key)>;
+  // Receives one decoded record; may move from it. Returns false to stop.
+  using VisitFn = std::function<bool(std::string_view key, Entity& entity)>;
   virtual ~RecordSource() = default;
   // Appends to `records` every record under `prefix` that passes `filter`
   // and, when `accept` is set, whose key it accepts (a record it rejects is
@@ -85,6 +88,12 @@ class RecordSource {
                       const KeyFilter& accept,
                       std::vector<std::pair<std::string, Entity>>* records,
                       ExtraFields* sections) = 0;
+  // Calls `fn` with every record under `prefix` whose key `accept` accepts
+  // (every record when empty), decoded, in key order, until it returns
+  // false. Unknown sections are skipped. On error returns it; `fn` may
+  // have seen records before it.
+  virtual Status Visit(std::string_view prefix, const KeyFilter& accept,
+                       const VisitFn& fn) = 0;
 };
 
 // The key prefix under which a record store keeps unknown top-level
@@ -121,7 +130,8 @@ class CacheState {
   // its owner resets it by (a run of misses loads no record but adds
   // remembered lookups).
   std::size_t partial_footprint() const {
-    return records_.size() + loaded_.size() + loaded_lookups_.size();
+    return records_.size() + loaded_.size() + loaded_lookups_.size() +
+           seen_lookups_.size();
   }
 
   // Calls `fn` for every record whose key starts with `prefix`, in key
@@ -243,14 +253,36 @@ class CacheState {
   bool LoadFromSource(std::string_view prefix, RecordSource::Filter filter,
                       const RecordSource::KeyFilter& accept,
                       ExtraFields* sections) const;
-  // For a silent lookup of `scopes` under the access-token prefix `prefix`:
-  // loads, once per generation, only the access tokens whose key names
-  // every scope the lookup requires (ScopesSatisfy), the sole records that
-  // can match it, so a cold lookup decodes one or two tokens, not the whole
-  // partition. Falls back to Need(prefix) when the lookup requires no
-  // scope. No-op without a source or once the prefix is loaded.
-  void NeedAccessTokens(std::string_view prefix,
-                        const std::vector<std::string>& scopes) const;
+  // Where a silent lookup reads its access tokens.
+  enum class AtSource {
+    kMemory,  // records_ holds every token that can match
+    kSource,  // read them from the source, keeping nothing
+  };
+  // Prepares a silent lookup of `scopes` under the access-token prefix
+  // `prefix`. The only tokens that can match are those whose key names
+  // every scope the lookup requires (ScopesSatisfy); a cold lookup reads
+  // just those, one or two tokens rather than the whole partition.
+  //
+  // Admission: the first time a lookup is seen (since the last reset) the
+  // answer is read straight from the source and nothing is kept: returns
+  // kSource and sets `*accept` to the key filter to read with. The second
+  // time, the tokens are loaded into records_ and the lookup remembered, so
+  // later ones are answered from memory. A service touching many
+  // partitions once each thus neither allocates the records nor evicts the
+  // partitions it does reuse. Only states that are not journaling (readers)
+  // take kSource: a writer's queries must see its own changes.
+  //
+  // Falls back to Need(prefix) when the lookup requires no scope. Returns
+  // kMemory without a source or once the prefix is loaded.
+  AtSource NeedAccessTokens(std::string_view prefix,
+                            const std::vector<std::string>& scopes,
+                            RecordSource::KeyFilter* accept) const;
+  // FindAccessToken() on the records the source passes through `accept`,
+  // moving the answer out of what it decoded.
+  AccessTokenLookup FindAccessTokenInSource(
+      std::string_view prefix, const RecordSource::KeyFilter& accept,
+      const AccessTokenQuery& query, UnixSeconds now,
+      std::chrono::seconds buffer) const;
   void Put(std::string key, Record record);
   void Erase(std::string_view key);
   void Remember(const std::string& key);
@@ -272,6 +304,10 @@ class CacheState {
   // Lookups NeedAccessTokens loaded for: prefix, NUL, the required scopes
   // as the key spells them, sorted, space-separated.
   mutable std::unordered_set<std::string> loaded_lookups_;
+  // Hashes of the lookups answered from the source since the last reset
+  // (admission, see NeedAccessTokens). A collision only makes a lookup load
+  // its tokens one sighting early.
+  mutable std::unordered_set<std::uint64_t> seen_lookups_;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;
 

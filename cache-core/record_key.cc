@@ -21,8 +21,8 @@ bool NeedsEscape(unsigned char c) {
 
 void AppendSeparator(std::string* out) { out->push_back('|'); }
 
-void AppendScopeSet(std::string* out, std::string_view target) {
-  const std::vector<std::string> scopes = NormalizeScopes(target);
+// Appends a normalized scope set (NormalizeScopes).
+void AppendScopeSet(std::string* out, const std::vector<std::string>& scopes) {
   for (std::size_t i = 0; i < scopes.size(); ++i) {
     if (i > 0) out->push_back(' ');
     AppendKeyComponent(out, scopes[i], /*lower=*/false);
@@ -115,19 +115,29 @@ void AccessTokenPrefix(std::string* out, std::string_view home_account_id,
 std::string RecordKey(const AccessToken& token) {
   std::string key;
   key.reserve(128 + token.target.size());
-  AccessTokenPrefix(&key, token.home_account_id, token.client_id, token.realm,
-                    token.user_assertion_hash);
-  AppendEnvironment(&key, token.environment);
-  AppendSeparator(&key);
-  AppendKeyComponent(&key, NormalizeTokenType(token.token_type),
-                     /*lower=*/false);
-  AppendSeparator(&key);
-  AppendKeyComponent(&key, token.key_id, /*lower=*/true);
-  AppendSeparator(&key);
-  AppendComponents(&key, token.additional_key_components);
-  AppendSeparator(&key);
-  AppendScopeSet(&key, token.target);
+  std::vector<std::string> scopes;
+  BuildRecordKey(token, &key, &scopes);
   return key;
+}
+
+void BuildRecordKey(const AccessToken& token, std::string* out,
+                    std::vector<std::string>* scopes) {
+  AccessTokenPrefix(out, token.home_account_id, token.client_id, token.realm,
+                    token.user_assertion_hash);
+  AppendEnvironment(out, token.environment);
+  AppendSeparator(out);
+  if (token.token_type.empty()) {
+    out->append("bearer");
+  } else {
+    AppendKeyComponent(out, token.token_type, /*lower=*/true);
+  }
+  AppendSeparator(out);
+  AppendKeyComponent(out, token.key_id, /*lower=*/true);
+  AppendSeparator(out);
+  AppendComponents(out, token.additional_key_components);
+  AppendSeparator(out);
+  NormalizeScopesInto(token.target, scopes);
+  AppendScopeSet(out, *scopes);
 }
 
 std::string RecordKey(const RefreshToken& token) {

@@ -56,6 +56,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokencache/schema.h"
 
@@ -80,6 +81,11 @@ void AccessTokenPrefix(std::string* out, std::string_view home_account_id,
 
 // The record key of each entity.
 std::string RecordKey(const AccessToken& token);
+// Writes RecordKey(token) into `out` and NormalizeScopes(token.target) into
+// `scopes`, replacing their contents and reusing their capacity, so that a
+// lookup checking the keys of the tokens it reads does not allocate.
+void BuildRecordKey(const AccessToken& token, std::string* out,
+                    std::vector<std::string>* scopes);
 std::string RecordKey(const RefreshToken& token);
 std::string RecordKey(const IdToken& token);
 std::string RecordKey(const Account& account);

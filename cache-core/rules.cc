@@ -149,17 +149,30 @@ bool IsOidcScope(std::string_view scope) {
 
 std::vector<std::string> NormalizeScopes(std::string_view target) {
   std::vector<std::string> out;
+  NormalizeScopesInto(target, &out);
+  return out;
+}
+
+void NormalizeScopesInto(std::string_view target,
+                         std::vector<std::string>* out) {
+  std::size_t count = 0;
   std::size_t pos = 0;
   while (pos < target.size()) {
     const std::size_t end = target.find_first_of(" \t\r\n", pos);
     const std::size_t stop = end == std::string_view::npos ? target.size()
                                                            : end;
-    if (stop > pos) out.push_back(ToLower(target.substr(pos, stop - pos)));
+    if (stop > pos) {
+      if (count == out->size()) out->emplace_back();
+      std::string& scope = (*out)[count++];
+      scope.assign(target.data() + pos, stop - pos);
+      for (char& c : scope) c = ToLowerAscii(c);
+    }
     pos = stop + 1;
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  // Drops what a longer target left from an earlier call.
+  out->resize(count);
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
 bool ScopesSatisfy(const std::vector<std::string>& token_scopes,
@@ -208,7 +221,8 @@ bool ComponentsEqual(const StringPairs& a, const StringPairs& b) {
   if (a.empty()) return true;
   // StringPairs are documented as sorted by key, but a caller-built query
   // may not be; compare order-independently without allocating when sorted.
-  if (std::is_sorted(a.begin(), a.end()) && std::is_sorted(b.begin(), b.end())) {
+  if (std::is_sorted(a.begin(), a.end()) &&
+      std::is_sorted(b.begin(), b.end())) {
     return a == b;
   }
   StringPairs sa = a;

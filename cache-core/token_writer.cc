@@ -191,7 +191,7 @@ Status CacheState::ApplyTokenResponse(const TokenRequestContext& context,
       const Record& old = it->second;
       const auto* old_at = std::get_if<AccessToken>(&old.entity);
       if (old_at == nullptr || old.env_group != fresh.env_group ||
-          old.token_type != fresh.token_type ||
+          !TokenTypesEqual(old_at->token_type, at.token_type) ||
           !EqualsIgnoreCase(old_at->key_id, at.key_id) ||
           !ComponentsEqual(old_at->additional_key_components,
                            at.additional_key_components)) {

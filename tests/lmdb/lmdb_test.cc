@@ -324,7 +324,8 @@ class CountingCodec final : public RecordCodec {
 };
 
 TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
-          "tokens that can match, and reads nothing when asked again",
+          "tokens that can match, and reads nothing once the lookup is "
+          "remembered",
           "[lmdb][partition]") {
   test::TempDir dir;
   long values = 0;
@@ -345,44 +346,55 @@ TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
   }
   REQUIRE_OK((*cache)->Import(snapshot));
 
-  values = 0;
-  decodes = 0;
-  Result<AccessTokenLookup> hit =
-      (*cache)->FindAccessToken(Query("user1234.t", "mail.read"));
-  REQUIRE_OK(hit);
-  CHECK(hit->state == LookupState::kValid);
-  // The keys of the three tokens of user1234's (client, realm) prefix, of
-  // 6000, and the one token whose key names mail.read.
-  CHECK(values == 3);
-  CHECK(decodes == 1);
+  // Reads and decodes counted for one lookup, which must be a valid hit.
+  struct Cost {
+    long values;
+    long decodes;
+  };
+  auto lookup = [&](const std::string& home, const std::string& scope) {
+    values = 0;
+    decodes = 0;
+    Result<AccessTokenLookup> hit =
+        (*cache)->FindAccessToken(Query(home, scope));
+    REQUIRE_OK(hit);
+    CHECK(hit->state == LookupState::kValid);
+    return Cost{values, decodes};
+  };
+  // First sighting, answered straight from the store: the keys of the three
+  // tokens of user1234's (client, realm) prefix, of 6000, and the one token
+  // whose key names mail.read.
+  Cost cost = lookup("user1234.t", "mail.read");
+  CHECK(cost.values == 3);
+  CHECK(cost.decodes == 1);
+  // Second sighting (scopes match in any case): the same reads, and the
+  // token is kept...
+  cost = lookup("user1234.t", "MAIL.Read");
+  CHECK(cost.values == 3);
+  CHECK(cost.decodes == 1);
+  // ...so from the third on nothing is read.
+  for (int i = 0; i < 3; ++i) {
+    cost = lookup("user1234.t", "mail.read");
+    CHECK(cost.values == 0);
+    CHECK(cost.decodes == 0);
+  }
+  // Another lookup in the same prefix is a new one.
+  cost = lookup("user1234.t", "files.read");
+  CHECK(cost.values == 3);
+  CHECK(cost.decodes == 1);
 
-  values = 0;
-  decodes = 0;
-  hit = (*cache)->FindAccessToken(Query("user1234.t", "MAIL.Read"));
-  REQUIRE_OK(hit);
-  CHECK(hit->state == LookupState::kValid);
-  CHECK(values == 0);
-  CHECK(decodes == 0);
-
-  values = 0;
-  decodes = 0;
-  hit = (*cache)->FindAccessToken(Query("user1234.t", "files.read"));
-  REQUIRE_OK(hit);
-  CHECK(hit->state == LookupState::kValid);
-  CHECK(values == 3);
-  CHECK(decodes == 1);
-
-  // A write elsewhere changes the generation: the partition is read again,
-  // and only it.
+  // A write elsewhere changes the generation: what was remembered is
+  // forgotten, and the partition is read again, and only it.
   CacheSnapshot other;
   other.access_tokens.push_back(Token("user7.t", "user.read", "t"));
   REQUIRE_OK((*cache)->Import(other));
-  values = 0;
-  decodes = 0;
-  hit = (*cache)->FindAccessToken(Query("user1234.t", "user.read"));
-  REQUIRE_OK(hit);
-  CHECK(values == 3);
-  CHECK(decodes == 1);
+  for (int i = 0; i < 2; ++i) {
+    cost = lookup("user1234.t", "mail.read");
+    CHECK(cost.values == 3);
+    CHECK(cost.decodes == 1);
+  }
+  cost = lookup("user1234.t", "mail.read");
+  CHECK(cost.values == 0);
+  CHECK(cost.decodes == 0);
 }
 
 TEST_CASE("A corrupt token fails the lookups that need it, not the others",
@@ -419,14 +431,66 @@ TEST_CASE("A corrupt token fails the lookups that need it, not the others",
       cache->FindAccessToken(Query("u.t", "mail.read"));
   REQUIRE_OK(mail);
   CHECK(mail->state == LookupState::kValid);
-  Result<AccessTokenLookup> files =
-      cache->FindAccessToken(Query("u.t", "files.read"));
-  REQUIRE_FALSE(files.ok());
-  CHECK(files.status().code() == Code::kCorrupted);
-  // Still usable for what is intact.
-  mail = cache->FindAccessToken(Query("u.t", "mail.read"));
-  REQUIRE_OK(mail);
-  CHECK(mail->state == LookupState::kValid);
+  // Read from the store on the first sighting, loaded on the next ones:
+  // every way fails the same.
+  for (int i = 0; i < 3; ++i) {
+    Result<AccessTokenLookup> files =
+        cache->FindAccessToken(Query("u.t", "files.read"));
+    REQUIRE_FALSE(files.ok());
+    CHECK(files.status().code() == Code::kCorrupted);
+  }
+  // Still usable for what is intact, however often asked.
+  for (int i = 0; i < 3; ++i) {
+    mail = cache->FindAccessToken(Query("u.t", "mail.read"));
+    REQUIRE_OK(mail);
+    CHECK(mail->state == LookupState::kValid);
+    CHECK(mail->token->secret.view() == "mail");
+  }
+}
+
+TEST_CASE("A token stored under another account's key is reported, never "
+          "returned",
+          "[lmdb][partition][corrupt]") {
+  test::TempDir dir;
+  {
+    std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+    CacheSnapshot snapshot;
+    snapshot.access_tokens.push_back(Token("alice.t", "mail.read", "alice"));
+    snapshot.access_tokens.push_back(Token("bob.t", "mail.read", "bob"));
+    REQUIRE_OK(cache->Import(snapshot));
+  }
+  // Copy alice's value over bob's record, as a bug or a hand edit could.
+  {
+    Result<std::unique_ptr<RecordStore>> store =
+        LmdbRecordStore::Open(dir / "env");
+    REQUIRE_OK(store);
+    Result<std::unique_ptr<RecordTransaction>> txn = (*store)->BeginWrite();
+    REQUIRE_OK(txn);
+    const std::string alice =
+        internal::RecordKey(Token("alice.t", "mail.read", ""));
+    const std::string bob =
+        internal::RecordKey(Token("bob.t", "mail.read", ""));
+    Result<std::optional<SecretBytes>> value = (*txn)->Get(alice);
+    REQUIRE_OK(value);
+    REQUIRE(value->has_value());
+    REQUIRE_OK((*txn)->Put(bob, (*value)->view()));
+    REQUIRE_OK((*txn)->Commit());
+  }
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  // First sighting (read from the store), then loaded: both refuse it.
+  for (int i = 0; i < 3; ++i) {
+    Result<AccessTokenLookup> got =
+        cache->FindAccessToken(Query("bob.t", "mail.read"));
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.status().code() == Code::kCorrupted);
+    CHECK(got.status().message().find("does not match the key") !=
+          std::string::npos);
+  }
+  Result<AccessTokenLookup> alice =
+      cache->FindAccessToken(Query("alice.t", "mail.read"));
+  REQUIRE_OK(alice);
+  REQUIRE(alice->token.has_value());
+  CHECK(alice->token->secret.view() == "alice");
 }
 
 TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
@@ -446,6 +510,16 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
   snapshot.access_tokens.push_back(Token("u.t", "openid profile", "oidc"));
   snapshot.access_tokens.push_back(
       Token("u.t", "api://x/a|b=c%d", "escaped"));
+  // An expired token, and a usable one it must not hide.
+  AccessToken expired = Token("u.t", "calendars.read", "expired");
+  expired.expires_on = SystemClock()->Now() - 60;
+  snapshot.access_tokens.push_back(expired);
+  AccessToken expired_too = Token("u.t", "contacts.read", "stale");
+  expired_too.expires_on = SystemClock()->Now() - 60;
+  expired_too.cached_at += 5;
+  snapshot.access_tokens.push_back(expired_too);
+  snapshot.access_tokens.push_back(
+      Token("u.t", "contacts.read contacts.write", "fresh"));
   REQUIRE_OK(cache->Import(snapshot));
 
   struct Case {
@@ -464,6 +538,8 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
       {{"api://x/a|b=c%d"}, LookupState::kValid, 1, "escaped"},
       {{"api://x/a"}, LookupState::kNotFound, 0, nullptr},
       {{"mail"}, LookupState::kNotFound, 0, nullptr},
+      {{"calendars.read"}, LookupState::kExpired, 1, nullptr},
+      {{"contacts.read"}, LookupState::kValid, 2, "fresh"},
   };
   // Each on a fresh handle (cold partition) and again on a warm one: both
   // must agree with what an in-memory cache holding the same tokens says.
@@ -474,11 +550,15 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
     AccessTokenQuery q = Query("u.t", "");
     q.scopes = c.scopes;
     std::unique_ptr<Cache> cold = OpenLmdbCache(dir / "env");
-    for (Cache* handle : {cold.get(), warm.get(), memory.get()}) {
+    // The warm handle answers from the store, then loads, then answers
+    // from memory: each of the three ways is checked.
+    for (Cache* handle : {cold.get(), warm.get(), warm.get(), warm.get(),
+                          memory.get()}) {
       Result<AccessTokenLookup> got = handle->FindAccessToken(q);
       REQUIRE_OK(got);
       CHECK(got->state == c.state);
       CHECK(got->match_count == c.matches);
+      CHECK(got->token.has_value() == (c.secret != nullptr));
       if (c.secret != nullptr) {
         REQUIRE(got->token.has_value());
         CHECK(got->token->secret.view() == c.secret);
