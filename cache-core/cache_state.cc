@@ -377,9 +377,11 @@ CacheState::AtSource CacheState::NeedAccessTokens(
   *accept = [required_begin, required_end](std::string_view key) {
     return KeyNamesScopes(key, required_begin, required_end);
   };
-  if (!journaling_ &&
-      seen_lookups_.insert(std::hash<std::string>()(lookup)).second) {
-    return AtSource::kSource;
+  if (!journaling_) {
+    if (seen_lookups_.size() >= kMaxSeenLookups) seen_lookups_.clear();
+    if (seen_lookups_.insert(std::hash<std::string>()(lookup)).second) {
+      return AtSource::kSource;
+    }
   }
   ExtraFields sections;  // none: a filtered load skips sections
   if (LoadFromSource(prefix, RecordSource::Filter::kAll, *accept,

@@ -130,8 +130,7 @@ class CacheState {
   // its owner resets it by (a run of misses loads no record but adds
   // remembered lookups).
   std::size_t partial_footprint() const {
-    return records_.size() + loaded_.size() + loaded_lookups_.size() +
-           seen_lookups_.size();
+    return records_.size() + loaded_.size() + loaded_lookups_.size();
   }
 
   // Calls `fn` for every record whose key starts with `prefix`, in key
@@ -306,7 +305,11 @@ class CacheState {
   mutable std::unordered_set<std::string> loaded_lookups_;
   // Hashes of the lookups answered from the source since the last reset
   // (admission, see NeedAccessTokens). A collision only makes a lookup load
-  // its tokens one sighting early.
+  // its tokens one sighting early. Bounded on its own, so that a stream of
+  // one-off lookups neither grows it without end nor, by counting against
+  // partial_footprint(), evicts the records the state does reuse: past
+  // kMaxSeenLookups it starts afresh.
+  static constexpr std::size_t kMaxSeenLookups = 32768;
   mutable std::unordered_set<std::uint64_t> seen_lookups_;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;

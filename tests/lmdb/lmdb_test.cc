@@ -397,6 +397,51 @@ TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
   CHECK(cost.decodes == 0);
 }
 
+TEST_CASE("One-off lookups neither keep records nor evict the remembered "
+          "ones",
+          "[lmdb][partition]") {
+  test::TempDir dir;
+  long values = 0;
+  long decodes = 0;
+  Result<std::unique_ptr<RecordStore>> inner =
+      LmdbRecordStore::Open(dir / "env");
+  REQUIRE_OK(inner);
+  Result<std::unique_ptr<Cache>> cache =
+      Cache::Open(std::make_unique<CountingStore>(std::move(*inner), &values),
+                  std::make_unique<CountingCodec>(&decodes));
+  REQUIRE_OK(cache);
+  CacheSnapshot snapshot;
+  snapshot.access_tokens.push_back(Token("u.t", "mail.read", "mail"));
+  snapshot.access_tokens.push_back(Token("v.t", "files.read", "files"));
+  REQUIRE_OK((*cache)->Import(snapshot));
+  // Remembered after its second sighting.
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE_OK((*cache)->FindAccessToken(Query("u.t", "mail.read")));
+  }
+  // More distinct one-off lookups than the reader keeps records
+  // (20,000) or remembers sightings of (32,768). Each reads the one key of
+  // its prefix and decodes nothing, since no key names its scope.
+  values = 0;
+  decodes = 0;
+  constexpr long kOneOff = 40000;
+  for (long i = 0; i < kOneOff; ++i) {
+    Result<AccessTokenLookup> miss = (*cache)->FindAccessToken(
+        Query("v.t", "scope" + std::to_string(i)));
+    REQUIRE_OK(miss);
+    REQUIRE(miss->state == LookupState::kNotFound);
+  }
+  CHECK(values == kOneOff);
+  CHECK(decodes == 0);
+  values = 0;
+  decodes = 0;
+  Result<AccessTokenLookup> hit =
+      (*cache)->FindAccessToken(Query("u.t", "mail.read"));
+  REQUIRE_OK(hit);
+  CHECK(hit->state == LookupState::kValid);
+  CHECK(values == 0);
+  CHECK(decodes == 0);
+}
+
 TEST_CASE("A corrupt token fails the lookups that need it, not the others",
           "[lmdb][partition][corrupt]") {
   test::TempDir dir;
