@@ -377,18 +377,28 @@ CacheState::AtSource CacheState::NeedAccessTokens(
   *accept = [required_begin, required_end](std::string_view key) {
     return KeyNamesScopes(key, required_begin, required_end);
   };
-  if (!journaling_) {
-    if (seen_lookups_.size() >= kMaxSeenLookups) seen_lookups_.clear();
-    if (seen_lookups_.insert(std::hash<std::string>()(lookup)).second) {
-      return AtSource::kSource;
-    }
-  }
+  if (!journaling_ && FirstSighting(lookup)) return AtSource::kSource;
   ExtraFields sections;  // none: a filtered load skips sections
   if (LoadFromSource(prefix, RecordSource::Filter::kAll, *accept,
                      &sections)) {
     loaded_lookups_.insert(lookup);
   }
   return AtSource::kMemory;
+}
+
+bool CacheState::FirstSighting(std::string_view lookup) const {
+  static_assert((kSightingSlots & (kSightingSlots - 1)) == 0,
+                "kSightingSlots must be a power of two");
+  if (sightings_.empty()) sightings_.assign(kSightingSlots, 0);
+  // Odd, so that no hash equals an empty slot's 0.
+  const std::uint64_t hash =
+      (std::hash<std::string_view>()(lookup) ^
+       (epoch_ * 0x9E3779B97F4A7C15ULL)) |
+      1U;
+  std::uint64_t& slot = sightings_[(hash >> 1) & (kSightingSlots - 1)];
+  if (slot == hash) return false;
+  slot = hash;
+  return true;
 }
 
 void CacheState::ResetPartial() {
@@ -398,7 +408,7 @@ void CacheState::ResetPartial() {
   unknown_sections_.clear();
   loaded_.clear();
   loaded_lookups_.clear();
-  seen_lookups_.clear();
+  ++epoch_;
   loaded_all_ = false;
   loaded_accounts_ = false;
   touched_.clear();

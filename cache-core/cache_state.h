@@ -282,6 +282,10 @@ class CacheState {
       std::string_view prefix, const RecordSource::KeyFilter& accept,
       const AccessTokenQuery& query, UnixSeconds now,
       std::chrono::seconds buffer) const;
+  // Records a sighting of the lookup memo `lookup` (see sightings_);
+  // returns whether it is the first since the last reset.
+  bool FirstSighting(std::string_view lookup) const;
+  static constexpr std::size_t kSightingSlots = 16384;
   void Put(std::string key, Record record);
   void Erase(std::string_view key);
   void Remember(const std::string& key);
@@ -303,14 +307,19 @@ class CacheState {
   // Lookups NeedAccessTokens loaded for: prefix, NUL, the required scopes
   // as the key spells them, sorted, space-separated.
   mutable std::unordered_set<std::string> loaded_lookups_;
-  // Hashes of the lookups answered from the source since the last reset
-  // (admission, see NeedAccessTokens). A collision only makes a lookup load
-  // its tokens one sighting early. Bounded on its own, so that a stream of
-  // one-off lookups neither grows it without end nor, by counting against
-  // partial_footprint(), evicts the records the state does reuse: past
-  // kMaxSeenLookups it starts afresh.
-  static constexpr std::size_t kMaxSeenLookups = 32768;
-  mutable std::unordered_set<std::uint64_t> seen_lookups_;
+  // Admission (NeedAccessTokens): the lookups answered from the source
+  // since the last reset, as a direct-mapped table of hashes. Each hash,
+  // mixed with `epoch_`, has one slot, which keeps the last hash that
+  // landed there: a later lookup on the same slot only makes the earlier
+  // one need another sighting, and two lookups are taken for each other
+  // only if their 64-bit hashes are equal, which loads one a sighting
+  // early. Fixed size (kSightingSlots * 8 bytes, allocated on first use),
+  // no allocation per lookup, and nothing to clear: ResetPartial() bumps
+  // `epoch_`, which retires every slot at once. Sightings are not records,
+  // so they do not count against partial_footprint(): a run of one-off
+  // lookups never evicts the partitions a reader does reuse.
+  mutable std::vector<std::uint64_t> sightings_;
+  std::uint64_t epoch_ = 0;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;
 

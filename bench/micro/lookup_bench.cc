@@ -7,10 +7,12 @@
 //    (MSAL JSON, binary, and encrypted JSON), K = 10k: the cost there is
 //    the version check (one fstatat) on top of the in-memory lookup;
 //  - through an LMDB record store (plain and encrypted per record) at
-//    K = 10k and 100k, read through a second handle. The strided walk
-//    visits a different partition almost every call, and the reader keeps
-//    at most 20k decoded records, so most calls load their partition from
-//    LMDB: the figure is a cold-partition lookup, not a warm one.
+//    K = 10k and 100k, read through a second handle. A reader answers a
+//    lookup it sees for the first time from LMDB and keeps it from the
+//    second on, up to 20k decoded records. At 10k the walk repeats every
+//    lookup within that budget, so the figure is a warm lookup; at 100k
+//    each lookup comes back only after 100k others, so nearly every call
+//    reads its partition from LMDB: a cold-partition lookup.
 // Lookups walk the tokens with the peer's stride (silent.js), and each
 // answer is checked (state kValid, secret of the expected token) outside
 // the timed window.

@@ -276,6 +276,9 @@ function silentTarget(name, store, K, limitUs) {
 silentTarget("silent hit p50 ≤ 1 µs, K = 1, in memory", "memory", 1, 1);
 silentTarget("silent hit p50 ≤ 2 µs, K = 100k, in memory", "memory", 100000,
   2);
+// Issue #5: the strided walk reads nearly every partition cold at 100k.
+silentTarget("LMDB silent hit p50 ≤ 10 µs, K = 100k (cold partitions)",
+  "lmdb", 100000, 10);
 const persisted = [...new Set(silent.filter((x) => x.impl === "tokencache" &&
   x.path === "persisted").map((x) => x.store))];
 for (const store of persisted.length ? persisted : ["file_json"]) {

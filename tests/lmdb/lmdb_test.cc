@@ -418,9 +418,9 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
   for (int i = 0; i < 2; ++i) {
     REQUIRE_OK((*cache)->FindAccessToken(Query("u.t", "mail.read")));
   }
-  // More distinct one-off lookups than the reader keeps records
-  // (20,000) or remembers sightings of (32,768). Each reads the one key of
-  // its prefix and decodes nothing, since no key names its scope.
+  // More distinct one-off lookups than the reader keeps records (20,000)
+  // or has sighting slots (16,384). Each reads the one key of its prefix
+  // and decodes nothing, since no key names its scope.
   values = 0;
   decodes = 0;
   constexpr long kOneOff = 40000;
