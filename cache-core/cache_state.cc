@@ -389,16 +389,30 @@ CacheState::AtSource CacheState::NeedAccessTokens(
 bool CacheState::FirstSighting(std::string_view lookup) const {
   static_assert((kSightingSlots & (kSightingSlots - 1)) == 0,
                 "kSightingSlots must be a power of two");
-  if (sightings_.empty()) sightings_.assign(kSightingSlots, 0);
-  // Odd, so that no hash equals an empty slot's 0.
-  const std::uint64_t hash =
-      (std::hash<std::string_view>()(lookup) ^
-       (epoch_ * 0x9E3779B97F4A7C15ULL)) |
-      1U;
-  std::uint64_t& slot = sightings_[(hash >> 1) & (kSightingSlots - 1)];
-  if (slot == hash) return false;
-  slot = hash;
-  return true;
+  if (sightings_.empty()) sightings_.resize(kSightingSlots);
+  // At most half full, so the probe below ends at an empty slot.
+  if (sighting_count_ >= kMaxSightings) NewSightingEpoch();
+  const std::uint64_t hash = std::hash<std::string_view>()(lookup);
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  for (std::size_t i = hash & (kSightingSlots - 1);;
+       i = (i + 1) & (kSightingSlots - 1)) {
+    Sighting& slot = sightings_[i];
+    if (slot.epoch != epoch_) {
+      slot.tag = tag;
+      slot.epoch = epoch_;
+      ++sighting_count_;
+      return true;
+    }
+    if (slot.tag == tag) return false;
+  }
+}
+
+void CacheState::NewSightingEpoch() const {
+  // Epoch 0 marks a slot never written. After 2^32 epochs a slot of the
+  // new one's number may still be around: it then reads as a sighting,
+  // which only loads a lookup early.
+  if (++epoch_ == 0) epoch_ = 1;
+  sighting_count_ = 0;
 }
 
 void CacheState::ResetPartial() {
@@ -408,7 +422,7 @@ void CacheState::ResetPartial() {
   unknown_sections_.clear();
   loaded_.clear();
   loaded_lookups_.clear();
-  ++epoch_;
+  NewSightingEpoch();
   loaded_all_ = false;
   loaded_accounts_ = false;
   touched_.clear();

@@ -286,6 +286,9 @@ class CacheState {
   // returns whether it is the first since the last reset.
   bool FirstSighting(std::string_view lookup) const;
   static constexpr std::size_t kSightingSlots = 16384;
+  static constexpr std::size_t kMaxSightings = kSightingSlots / 4 * 3;
+  // Starts a new epoch of sightings_, which empties it.
+  void NewSightingEpoch() const;
   void Put(std::string key, Record record);
   void Erase(std::string_view key);
   void Remember(const std::string& key);
@@ -308,18 +311,23 @@ class CacheState {
   // as the key spells them, sorted, space-separated.
   mutable std::unordered_set<std::string> loaded_lookups_;
   // Admission (NeedAccessTokens): the lookups answered from the source
-  // since the last reset, as a direct-mapped table of hashes. Each hash,
-  // mixed with `epoch_`, has one slot, which keeps the last hash that
-  // landed there: a later lookup on the same slot only makes the earlier
-  // one need another sighting, and two lookups are taken for each other
-  // only if their 64-bit hashes are equal, which loads one a sighting
-  // early. Fixed size (kSightingSlots * 8 bytes, allocated on first use),
-  // no allocation per lookup, and nothing to clear: ResetPartial() bumps
-  // `epoch_`, which retires every slot at once. Sightings are not records,
-  // so they do not count against partial_footprint(): a run of one-off
-  // lookups never evicts the partitions a reader does reuse.
-  mutable std::vector<std::uint64_t> sightings_;
-  std::uint64_t epoch_ = 0;
+  // since the last reset, as an open-addressing table (linear probing) of
+  // 32-bit tags of their hashes, each stamped with the epoch it was
+  // written in. A slot of another epoch is empty, so ResetPartial() empties
+  // the table by bumping `epoch_`, and past kMaxSightings a new epoch
+  // starts: a stream of one-off lookups never grows it. A lookup is taken
+  // for another only when it meets that one's tag while probing (odds
+  // about 2^-32), which at worst loads it a sighting early. Sightings are not records and do not count
+  // against partial_footprint(), so one-off lookups never evict the
+  // partitions a reader does reuse. Allocated on a reader's first cold
+  // lookup: kSightingSlots * 8 bytes.
+  struct Sighting {
+    std::uint32_t tag = 0;
+    std::uint32_t epoch = 0;  // 0: never written
+  };
+  mutable std::vector<Sighting> sightings_;
+  mutable std::size_t sighting_count_ = 0;  // in the current epoch
+  mutable std::uint32_t epoch_ = 1;
   mutable Status source_status_;
   std::set<std::string, std::less<>> touched_;
 

@@ -419,8 +419,8 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
     REQUIRE_OK((*cache)->FindAccessToken(Query("u.t", "mail.read")));
   }
   // More distinct one-off lookups than the reader keeps records (20,000)
-  // or has sighting slots (16,384). Each reads the one key of its prefix
-  // and decodes nothing, since no key names its scope.
+  // or sightings (16,384). Each reads the one key of its prefix and
+  // decodes nothing, since no key names its scope.
   values = 0;
   decodes = 0;
   constexpr long kOneOff = 40000;
