@@ -139,8 +139,10 @@ class TOKENCACHE_EXPORT Cache {
   // A cache whose records live one per entity in `store`, encoded by
   // `codec` (serializers/binary_record_codec.h). Nothing is loaded up front:
   // each lookup reads only the key prefix of its partition, inside one read
-  // transaction, and keeps what it decoded while the store's generation
-  // stays the same, so a repeated silent hit decodes nothing. Updates run
+  // transaction. A silent lookup seen for the first time keeps nothing it
+  // decoded; from the second time on, what it decoded is kept while the
+  // store's generation stays the same (up to 20k records), so a repeated
+  // silent hit decodes nothing. Updates run
   // in one write transaction committed with compare-and-swap on the
   // generation (retried as options.max_conflict_retries says); the store
   // orders writers across processes, so no Lock is used and
