@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -323,6 +325,40 @@ class CountingCodec final : public RecordCodec {
   long* decodes_;
 };
 
+// An LMDB cache in `dir` whose store counts the values it reads and whose
+// codec counts what it decodes, into `values` and `decodes`.
+std::unique_ptr<Cache> OpenCountingCache(const std::filesystem::path& dir,
+                                         long* values, long* decodes) {
+  Result<std::unique_ptr<RecordStore>> inner = LmdbRecordStore::Open(dir);
+  REQUIRE_OK(inner);
+  Result<std::unique_ptr<Cache>> cache =
+      Cache::Open(std::make_unique<CountingStore>(std::move(*inner), values),
+                  std::make_unique<CountingCodec>(decodes));
+  REQUIRE_OK(cache);
+  return std::move(*cache);
+}
+
+// Writes `tokens` to the LMDB cache in `dir`.
+void SeedTokens(const std::filesystem::path& dir,
+                const std::vector<AccessToken>& tokens) {
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir);
+  CacheSnapshot snapshot;
+  snapshot.access_tokens = tokens;
+  REQUIRE_OK(cache->Import(snapshot));
+}
+
+// Runs `edit` in one committed write transaction on the raw store in `dir`,
+// below the cache: what a bug or a hand edit could do.
+void EditStore(const std::filesystem::path& dir,
+               const std::function<void(RecordTransaction&)>& edit) {
+  Result<std::unique_ptr<RecordStore>> store = LmdbRecordStore::Open(dir);
+  REQUIRE_OK(store);
+  Result<std::unique_ptr<RecordTransaction>> txn = (*store)->BeginWrite();
+  REQUIRE_OK(txn);
+  edit(**txn);
+  REQUIRE_OK((*txn)->Commit());
+}
+
 TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
           "tokens that can match, and reads nothing once the lookup is "
           "remembered",
@@ -330,13 +366,8 @@ TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
   test::TempDir dir;
   long values = 0;
   long decodes = 0;
-  Result<std::unique_ptr<RecordStore>> inner =
-      LmdbRecordStore::Open(dir / "env");
-  REQUIRE_OK(inner);
-  Result<std::unique_ptr<Cache>> cache =
-      Cache::Open(std::make_unique<CountingStore>(std::move(*inner), &values),
-                  std::make_unique<CountingCodec>(&decodes));
-  REQUIRE_OK(cache);
+  std::unique_ptr<Cache> cache =
+      OpenCountingCache(dir / "env", &values, &decodes);
   CacheSnapshot snapshot;
   for (int user = 0; user < 2000; ++user) {
     for (const char* scope : {"user.read", "mail.read", "files.read"}) {
@@ -344,57 +375,40 @@ TEST_CASE("A silent hit on LMDB reads only its partition, decodes only the "
           Token("user" + std::to_string(user) + ".t", scope, "s"));
     }
   }
-  REQUIRE_OK((*cache)->Import(snapshot));
+  REQUIRE_OK(cache->Import(snapshot));
 
-  // Reads and decodes counted for one lookup, which must be a valid hit.
-  struct Cost {
-    long values;
-    long decodes;
-  };
-  auto lookup = [&](const std::string& home, const std::string& scope) {
+  // One lookup, which must be a valid hit, reading `want_values` keys and
+  // decoding `want_decodes` values.
+  auto expect = [&](const std::string& home, const std::string& scope,
+                    long want_values, long want_decodes) {
     values = 0;
     decodes = 0;
     Result<AccessTokenLookup> hit =
-        (*cache)->FindAccessToken(Query(home, scope));
+        cache->FindAccessToken(Query(home, scope));
     REQUIRE_OK(hit);
     CHECK(hit->state == LookupState::kValid);
-    return Cost{values, decodes};
+    CHECK(values == want_values);
+    CHECK(decodes == want_decodes);
   };
   // First sighting, answered straight from the store: the keys of the three
   // tokens of user1234's (client, realm) prefix, of 6000, and the one token
   // whose key names mail.read.
-  Cost cost = lookup("user1234.t", "mail.read");
-  CHECK(cost.values == 3);
-  CHECK(cost.decodes == 1);
+  expect("user1234.t", "mail.read", 3, 1);
   // Second sighting (scopes match in any case): the same reads, and the
-  // token is kept...
-  cost = lookup("user1234.t", "MAIL.Read");
-  CHECK(cost.values == 3);
-  CHECK(cost.decodes == 1);
-  // ...so from the third on nothing is read.
-  for (int i = 0; i < 3; ++i) {
-    cost = lookup("user1234.t", "mail.read");
-    CHECK(cost.values == 0);
-    CHECK(cost.decodes == 0);
-  }
+  // token is kept, so from the third on nothing is read.
+  expect("user1234.t", "MAIL.Read", 3, 1);
+  for (int i = 0; i < 3; ++i) expect("user1234.t", "mail.read", 0, 0);
   // Another lookup in the same prefix is a new one.
-  cost = lookup("user1234.t", "files.read");
-  CHECK(cost.values == 3);
-  CHECK(cost.decodes == 1);
+  expect("user1234.t", "files.read", 3, 1);
 
   // A write elsewhere changes the generation: what was remembered is
   // forgotten, and the partition is read again, and only it.
   CacheSnapshot other;
   other.access_tokens.push_back(Token("user7.t", "user.read", "t"));
-  REQUIRE_OK((*cache)->Import(other));
-  for (int i = 0; i < 2; ++i) {
-    cost = lookup("user1234.t", "mail.read");
-    CHECK(cost.values == 3);
-    CHECK(cost.decodes == 1);
-  }
-  cost = lookup("user1234.t", "mail.read");
-  CHECK(cost.values == 0);
-  CHECK(cost.decodes == 0);
+  REQUIRE_OK(cache->Import(other));
+  expect("user1234.t", "mail.read", 3, 1);
+  expect("user1234.t", "mail.read", 3, 1);
+  expect("user1234.t", "mail.read", 0, 0);
 }
 
 TEST_CASE("One-off lookups neither keep records nor evict the remembered "
@@ -403,20 +417,15 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
   test::TempDir dir;
   long values = 0;
   long decodes = 0;
-  Result<std::unique_ptr<RecordStore>> inner =
-      LmdbRecordStore::Open(dir / "env");
-  REQUIRE_OK(inner);
-  Result<std::unique_ptr<Cache>> cache =
-      Cache::Open(std::make_unique<CountingStore>(std::move(*inner), &values),
-                  std::make_unique<CountingCodec>(&decodes));
-  REQUIRE_OK(cache);
+  std::unique_ptr<Cache> cache =
+      OpenCountingCache(dir / "env", &values, &decodes);
   CacheSnapshot snapshot;
   snapshot.access_tokens.push_back(Token("u.t", "mail.read", "mail"));
   snapshot.access_tokens.push_back(Token("v.t", "files.read", "files"));
-  REQUIRE_OK((*cache)->Import(snapshot));
+  REQUIRE_OK(cache->Import(snapshot));
   // Remembered after its second sighting.
   for (int i = 0; i < 2; ++i) {
-    REQUIRE_OK((*cache)->FindAccessToken(Query("u.t", "mail.read")));
+    REQUIRE_OK(cache->FindAccessToken(Query("u.t", "mail.read")));
   }
   // More distinct one-off lookups than the reader keeps records (20,000)
   // or sightings (16,384). Each reads the one key of its prefix and
@@ -425,7 +434,7 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
   decodes = 0;
   constexpr long kOneOff = 40000;
   for (long i = 0; i < kOneOff; ++i) {
-    Result<AccessTokenLookup> miss = (*cache)->FindAccessToken(
+    Result<AccessTokenLookup> miss = cache->FindAccessToken(
         Query("v.t", "scope" + std::to_string(i)));
     REQUIRE_OK(miss);
     REQUIRE(miss->state == LookupState::kNotFound);
@@ -435,7 +444,7 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
   values = 0;
   decodes = 0;
   Result<AccessTokenLookup> hit =
-      (*cache)->FindAccessToken(Query("u.t", "mail.read"));
+      cache->FindAccessToken(Query("u.t", "mail.read"));
   REQUIRE_OK(hit);
   CHECK(hit->state == LookupState::kValid);
   CHECK(values == 0);
@@ -445,22 +454,12 @@ TEST_CASE("One-off lookups neither keep records nor evict the remembered "
 TEST_CASE("A corrupt token fails the lookups that need it, not the others",
           "[lmdb][partition][corrupt]") {
   test::TempDir dir;
-  {
-    std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
-    CacheSnapshot snapshot;
-    snapshot.access_tokens.push_back(Token("u.t", "mail.read", "mail"));
-    snapshot.access_tokens.push_back(Token("u.t", "files.read", "files"));
-    REQUIRE_OK(cache->Import(snapshot));
-  }
+  SeedTokens(dir / "env", {Token("u.t", "mail.read", "mail"),
+                           Token("u.t", "files.read", "files")});
   // Overwrite the files.read token's value with bytes no codec reads.
-  {
-    Result<std::unique_ptr<RecordStore>> store =
-        LmdbRecordStore::Open(dir / "env");
-    REQUIRE_OK(store);
-    Result<std::unique_ptr<RecordTransaction>> txn = (*store)->BeginWrite();
-    REQUIRE_OK(txn);
+  EditStore(dir / "env", [](RecordTransaction& txn) {
     std::string files_key;
-    REQUIRE_OK((*txn)->Scan("", [&](std::string_view k, std::string_view) {
+    REQUIRE_OK(txn.Scan("", [&](std::string_view k, std::string_view) {
       if (k.find("|at|") != std::string_view::npos &&
           k.substr(k.size() - 10) == "files.read") {
         files_key = std::string(k);
@@ -468,9 +467,8 @@ TEST_CASE("A corrupt token fails the lookups that need it, not the others",
       return true;
     }));
     REQUIRE_FALSE(files_key.empty());
-    REQUIRE_OK((*txn)->Put(files_key, "\xff not a record"));
-    REQUIRE_OK((*txn)->Commit());
-  }
+    REQUIRE_OK(txn.Put(files_key, "\xff not a record"));
+  });
   std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
   Result<AccessTokenLookup> mail =
       cache->FindAccessToken(Query("u.t", "mail.read"));
@@ -497,30 +495,19 @@ TEST_CASE("A token stored under another account's key is reported, never "
           "returned",
           "[lmdb][partition][corrupt]") {
   test::TempDir dir;
-  {
-    std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
-    CacheSnapshot snapshot;
-    snapshot.access_tokens.push_back(Token("alice.t", "mail.read", "alice"));
-    snapshot.access_tokens.push_back(Token("bob.t", "mail.read", "bob"));
-    REQUIRE_OK(cache->Import(snapshot));
-  }
-  // Copy alice's value over bob's record, as a bug or a hand edit could.
-  {
-    Result<std::unique_ptr<RecordStore>> store =
-        LmdbRecordStore::Open(dir / "env");
-    REQUIRE_OK(store);
-    Result<std::unique_ptr<RecordTransaction>> txn = (*store)->BeginWrite();
-    REQUIRE_OK(txn);
+  SeedTokens(dir / "env", {Token("alice.t", "mail.read", "alice"),
+                           Token("bob.t", "mail.read", "bob")});
+  // Copy alice's value over bob's record.
+  EditStore(dir / "env", [](RecordTransaction& txn) {
     const std::string alice =
         internal::RecordKey(Token("alice.t", "mail.read", ""));
     const std::string bob =
         internal::RecordKey(Token("bob.t", "mail.read", ""));
-    Result<std::optional<SecretBytes>> value = (*txn)->Get(alice);
+    Result<std::optional<SecretBytes>> value = txn.Get(alice);
     REQUIRE_OK(value);
     REQUIRE(value->has_value());
-    REQUIRE_OK((*txn)->Put(bob, (*value)->view()));
-    REQUIRE_OK((*txn)->Commit());
-  }
+    REQUIRE_OK(txn.Put(bob, (*value)->view()));
+  });
   std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
   // First sighting (read from the store), then loaded: both refuse it.
   for (int i = 0; i < 3; ++i) {
