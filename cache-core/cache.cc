@@ -41,8 +41,8 @@ bool IsSectionKey(std::string_view key) {
 }
 
 // Whether `entity` belongs under `key`. Access tokens, the records
-// lookups read most, are checked in per-thread buffers, without
-// allocating.
+// lookups read most, are checked in per-thread buffers (without
+// allocating, unless they have extra key components to sort).
 bool IsKeyOf(std::string_view key, const internal::Entity& entity) {
   if (const auto* token = std::get_if<AccessToken>(&entity)) {
     thread_local std::string built;

@@ -390,10 +390,14 @@ bool CacheState::FirstSighting(std::string_view lookup) const {
   static_assert((kSightingSlots & (kSightingSlots - 1)) == 0,
                 "kSightingSlots must be a power of two");
   if (sightings_.empty()) sightings_.resize(kSightingSlots);
-  // At most half full, so the probe below ends at an empty slot.
+  // Every slot of the current epoch was written in it and is counted, so
+  // the table is at most three quarters full and the probe below ends at
+  // an empty slot.
   if (sighting_count_ >= kMaxSightings) NewSightingEpoch();
-  const std::uint64_t hash = std::hash<std::string_view>()(lookup);
-  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  const std::size_t hash = std::hash<std::string_view>()(lookup);
+  // The tag from other bits than the slot, even where size_t has 32.
+  const auto tag = static_cast<std::uint32_t>(
+      (std::uint64_t{hash} * 0x9E3779B97F4A7C15ULL) >> 32);
   for (std::size_t i = hash & (kSightingSlots - 1);;
        i = (i + 1) & (kSightingSlots - 1)) {
     Sighting& slot = sightings_[i];
@@ -408,10 +412,13 @@ bool CacheState::FirstSighting(std::string_view lookup) const {
 }
 
 void CacheState::NewSightingEpoch() const {
-  // Epoch 0 marks a slot never written. After 2^32 epochs a slot of the
-  // new one's number may still be around: it then reads as a sighting,
-  // which only loads a lookup early.
-  if (++epoch_ == 0) epoch_ = 1;
+  // Epoch 0 marks a slot never written. When the counter wraps, slots
+  // from 2^32 epochs ago would read as filled but not be counted, and
+  // could fill the table: empty it for real.
+  if (++epoch_ == 0) {
+    std::fill(sightings_.begin(), sightings_.end(), Sighting());
+    epoch_ = 1;
+  }
   sighting_count_ = 0;
 }
 
@@ -489,8 +496,13 @@ AccessTokenLookup CacheState::FindAccessTokenInSource(
   // (and wiped) as the source moves on.
   LookupState best_state = LookupState::kNotFound;
   thread_local std::vector<std::string> token_scopes;
+  // The best match's key. The memory path keeps the first of equal
+  // matches in key order; a store may pass records in another order (LMDB
+  // orders keys past its key size by a digest), so equal ones are told
+  // apart by key here.
+  thread_local std::string best_key;
   Status s = source_->Visit(
-      prefix, accept, [&](std::string_view, Entity& entity) {
+      prefix, accept, [&](std::string_view key, Entity& entity) {
         ++record_visits;
         AccessToken* token = std::get_if<AccessToken>(&entity);
         if (token == nullptr) return true;
@@ -505,9 +517,13 @@ AccessTokenLookup CacheState::FindAccessTokenInSource(
         const LookupState state = AccessTokenState(*token, now, buffer);
         const AccessToken* best =
             result.token.has_value() ? &*result.token : nullptr;
-        if (BeatsBest(state, token->cached_at, best, best_state)) {
+        const bool equal = best != nullptr && state == best_state &&
+                           token->cached_at == best->cached_at;
+        if (equal ? key < best_key
+                  : BeatsBest(state, token->cached_at, best, best_state)) {
           result.token = std::move(*token);
           best_state = state;
+          best_key.assign(key);
         }
         return true;
       });

@@ -207,6 +207,12 @@ class CacheState {
  private:
   using Map = std::map<std::string, Record, std::less<>>;
 
+  // One slot of sightings_ (see there).
+  struct Sighting {
+    std::uint32_t tag = 0;
+    std::uint32_t epoch = 0;  // 0: never written
+  };
+
   // One access-token record in the secondary index: where it lives in
   // records_, and a 64-bit summary of its scope set (one bit per scope,
   // chosen by a hash of the lower-cased scope) that lets a lookup reject
@@ -264,12 +270,14 @@ class CacheState {
   //
   // Admission: the first time a lookup is seen (since the last reset) the
   // answer is read straight from the source and nothing is kept: returns
-  // kSource and sets `*accept` to the key filter to read with. The second
-  // time, the tokens are loaded into records_ and the lookup remembered, so
-  // later ones are answered from memory. A service touching many
-  // partitions once each thus neither allocates the records nor evicts the
-  // partitions it does reuse. Only states that are not journaling (readers)
-  // take kSource: a writer's queries must see its own changes.
+  // kSource and sets `*accept` to the key filter to read with (it refers
+  // to per-thread buffers: use it before this thread's next lookup). The
+  // second time, the tokens are loaded into records_ and the lookup
+  // remembered, so later ones are answered from memory. A service touching
+  // many partitions once each thus neither allocates the records nor
+  // evicts the partitions it does reuse. Only states that are not
+  // journaling (readers) take kSource: a writer's queries must see its own
+  // changes.
   //
   // Falls back to Need(prefix) when the lookup requires no scope. Returns
   // kMemory without a source or once the prefix is loaded.
@@ -317,14 +325,11 @@ class CacheState {
   // the table by bumping `epoch_`, and past kMaxSightings a new epoch
   // starts: a stream of one-off lookups never grows it. A lookup is taken
   // for another only when it meets that one's tag while probing (odds
-  // about 2^-32), which at worst loads it a sighting early. Sightings are not records and do not count
-  // against partial_footprint(), so one-off lookups never evict the
-  // partitions a reader does reuse. Allocated on a reader's first cold
-  // lookup: kSightingSlots * 8 bytes.
-  struct Sighting {
-    std::uint32_t tag = 0;
-    std::uint32_t epoch = 0;  // 0: never written
-  };
+  // about 2^-32 per slot probed), which at worst loads it a sighting
+  // early. Sightings are not records and do not count against
+  // partial_footprint(), so one-off lookups never evict the partitions a
+  // reader does reuse. Allocated on a reader's first cold lookup:
+  // kSightingSlots * 8 bytes.
   mutable std::vector<Sighting> sightings_;
   mutable std::size_t sighting_count_ = 0;  // in the current epoch
   mutable std::uint32_t epoch_ = 1;

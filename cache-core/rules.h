@@ -67,9 +67,9 @@ bool IsOidcScope(std::string_view scope);
 // Splits a space-separated scope string, lower-cases, sorts and removes
 // duplicates: the normalized form stored with every access token.
 std::vector<std::string> NormalizeScopes(std::string_view target);
-// The same into `out` (replacing its contents), reusing the capacity of the
-// vector and of its strings: a lookup normalizes without allocating once
-// its buffer has grown.
+// The same into `out` (replacing its contents), reusing the vector and the
+// strings it keeps: a lookup normalizes without allocating once its buffer
+// has grown.
 void NormalizeScopesInto(std::string_view target,
                          std::vector<std::string>* out);
 

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -223,9 +224,14 @@ class LmdbTransaction final : public RecordTransaction {
   Status Walk(std::string_view prefix, const RecordKeyFilter& accept,
               const RecordScanFn& fn) {
     const std::string_view seek = prefix.substr(0, DirectLimit());
-    MDB_cursor* cursor = nullptr;
-    int rc = mdb_cursor_open(txn_, env_->dbi(), &cursor);
+    MDB_cursor* raw = nullptr;
+    int rc = mdb_cursor_open(txn_, env_->dbi(), &raw);
     if (rc != 0) return LmdbError(rc, "opening a cursor", env_->path());
+    // Closed on every exit, also when `accept` or `fn` throws (the public
+    // Scan turns that into kInternal).
+    const std::unique_ptr<MDB_cursor, void (*)(MDB_cursor*)> owner(
+        raw, mdb_cursor_close);
+    MDB_cursor* cursor = owner.get();
     MDB_val k = Val(seek);
     MDB_val v;
     rc = mdb_cursor_get(cursor, &k, &v,
@@ -250,7 +256,6 @@ class LmdbTransaction final : public RecordTransaction {
       }
       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
     }
-    mdb_cursor_close(cursor);
     if (!status.ok()) return status;
     if (rc != 0 && rc != MDB_NOTFOUND) {
       return LmdbError(rc, "scanning records", env_->path());

@@ -552,6 +552,28 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
   snapshot.access_tokens.push_back(expired_too);
   snapshot.access_tokens.push_back(
       Token("u.t", "contacts.read contacts.write", "fresh"));
+  // A token due for refresh.
+  AccessToken due = Token("u.t", "tasks.read", "due");
+  due.refresh_on = SystemClock()->Now() - 1;
+  snapshot.access_tokens.push_back(due);
+  // Equal matches (same state, same cached_at): the first in key order
+  // wins, also when the keys pass LMDB's key size and are stored by digest.
+  AccessToken tie_x = Token("u.t", "tie.read tie.x", "tie-x");
+  AccessToken tie_y = Token("u.t", "tie.read tie.y", "tie-y");
+  tie_y.cached_at = tie_x.cached_at;
+  snapshot.access_tokens.push_back(tie_y);
+  snapshot.access_tokens.push_back(tie_x);
+  std::string long_scopes;
+  for (int i = 0; i < 20; ++i) {
+    long_scopes += "https://graph.example.com/long.scope." +
+                   std::to_string(i) + " ";
+  }
+  for (const char* last : {"zzzz.b", "zzzz.a", "zzzz.c"}) {
+    AccessToken t = Token("u.t", long_scopes + last, last);
+    t.cached_at = tie_x.cached_at;
+    REQUIRE(internal::RecordKey(t).size() > 600);
+    snapshot.access_tokens.push_back(t);
+  }
   REQUIRE_OK(cache->Import(snapshot));
 
   struct Case {
@@ -572,20 +594,25 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
       {{"mail"}, LookupState::kNotFound, 0, nullptr},
       {{"calendars.read"}, LookupState::kExpired, 1, nullptr},
       {{"contacts.read"}, LookupState::kValid, 2, "fresh"},
+      {{"tasks.read"}, LookupState::kRefreshDue, 1, "due"},
+      {{"tie.read"}, LookupState::kValid, 2, "tie-x"},
+      {{"https://graph.example.com/long.scope.7"}, LookupState::kValid, 3,
+       "zzzz.a"},
   };
-  // Each on a fresh handle (cold partition) and again on a warm one: both
-  // must agree with what an in-memory cache holding the same tokens says.
+  // Every answer must agree with what an in-memory cache holding the same
+  // tokens says. A fresh handle is asked three times: it answers from the
+  // store, then loads, then answers from memory. A handle shared by all
+  // cases, whose partition other lookups have partly loaded, is asked
+  // once.
   std::unique_ptr<Cache> memory = Cache::NewInMemory();
   REQUIRE_OK(memory->Import(snapshot));
-  std::unique_ptr<Cache> warm = OpenLmdbCache(dir / "env");
+  std::unique_ptr<Cache> shared = OpenLmdbCache(dir / "env");
   for (const Case& c : cases) {
     AccessTokenQuery q = Query("u.t", "");
     q.scopes = c.scopes;
-    std::unique_ptr<Cache> cold = OpenLmdbCache(dir / "env");
-    // The warm handle answers from the store, then loads, then answers
-    // from memory: each of the three ways is checked.
-    for (Cache* handle : {cold.get(), warm.get(), warm.get(), warm.get(),
-                          memory.get()}) {
+    std::unique_ptr<Cache> fresh = OpenLmdbCache(dir / "env");
+    for (Cache* handle : {fresh.get(), fresh.get(), fresh.get(),
+                          shared.get(), memory.get()}) {
       Result<AccessTokenLookup> got = handle->FindAccessToken(q);
       REQUIRE_OK(got);
       CHECK(got->state == c.state);
@@ -597,6 +624,32 @@ TEST_CASE("A key-filtered LMDB lookup answers as a lookup on the whole "
       }
     }
   }
+}
+
+TEST_CASE("A lookup inside an LMDB update sees the update's own tokens",
+          "[lmdb][partition]") {
+  test::TempDir dir;
+  SeedTokens(dir / "env", {Token("u.t", "mail.read", "stored")});
+  std::unique_ptr<Cache> cache = OpenLmdbCache(dir / "env");
+  REQUIRE_OK(cache->Update([](CacheTransaction& txn) {
+    CacheSnapshot added;
+    added.access_tokens.push_back(Token("u.t", "files.read", "pending"));
+    txn.Import(added);
+    // Twice: a reader would answer the first from the store, which does
+    // not hold the token yet.
+    for (int i = 0; i < 2; ++i) {
+      AccessTokenLookup got = txn.FindAccessToken(Query("u.t", "files.read"));
+      CHECK(got.state == LookupState::kValid);
+      REQUIRE(got.token.has_value());
+      CHECK(got.token->secret.view() == "pending");
+    }
+    return Status();
+  }));
+  Result<AccessTokenLookup> after =
+      cache->FindAccessToken(Query("u.t", "files.read"));
+  REQUIRE_OK(after);
+  REQUIRE(after->token.has_value());
+  CHECK(after->token->secret.view() == "pending");
 }
 
 TEST_CASE("Records with keys longer than LMDB's key limit round trip",
