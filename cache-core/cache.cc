@@ -91,9 +91,7 @@ class StoreSource final : public internal::RecordSource {
       found.emplace_back(std::string(key), std::move(*entity));
       return true;
     };
-    Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
-                            : txn_->Scan(prefix, take);
-    if (!scanned.ok()) return scanned;
+    if (Status s = ScanFiltered(prefix, accept, take); !s.ok()) return s;
     if (!inner.ok()) return inner;
     for (auto& record : found) records->push_back(std::move(record));
     for (auto& section : found_sections) {
@@ -115,13 +113,18 @@ class StoreSource final : public internal::RecordSource {
       }
       return fn(key, *entity);
     };
-    Status scanned = accept ? txn_->ScanMatching(prefix, accept, take)
-                            : txn_->Scan(prefix, take);
-    if (!scanned.ok()) return scanned;
+    if (Status s = ScanFiltered(prefix, accept, take); !s.ok()) return s;
     return inner;
   }
 
  private:
+  // Scans `prefix`, through the store's key filter when there is one.
+  Status ScanFiltered(std::string_view prefix, const KeyFilter& accept,
+                      const RecordScanFn& take) {
+    return accept ? txn_->ScanMatching(prefix, accept, take)
+                  : txn_->Scan(prefix, take);
+  }
+
   // Decodes the record stored under `key`. kCorrupted for bytes the codec
   // cannot read and for a record whose contents belong under another key
   // (a bug, or bytes moved by hand: it would shadow or duplicate the real
